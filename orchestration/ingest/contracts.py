@@ -127,7 +127,11 @@ SOURCES: tuple[Source, ...] = (
             C("campaign_id", required=True),
             C("campaign_name", required=True),
             C("channel", required=True, allowed=MARKETING_CHANNELS),
-            C("objective", required=True, allowed=("seeding", "conversion", "retention", "referral")),
+            C(
+                "objective",
+                required=True,
+                allowed=("seeding", "conversion", "retention", "referral"),
+            ),
             C("promoted_category"),
             C("start_date", "date", required=True),
             C("end_date", "date", required=True),

@@ -101,8 +101,11 @@ def parse_csv(text: str, source: Source) -> tuple[pa.Table, list[str], list[tupl
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
         malformed.append(
-            (row.number, "wrong_column_count", f"{row.actual_columns} fields, "
-             f"expected {row.expected_columns}: {row.text}")
+            (
+                row.number,
+                "wrong_column_count",
+                f"{row.actual_columns} fields, expected {row.expected_columns}: {row.text}",
+            )
         )
         return "skip"
 

@@ -118,7 +118,9 @@ def _insert_rows(conn, source: Source, parsed, day: str, file_path: str, load_id
     conn.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {checked}")
     conn.unregister("incoming")
     typed = ", ".join(f"__typed_{c}" for c in source.column_names)
-    lineage = f"{literal(file_path)}, _line, DATE {literal(day)}, {literal(load_id)}, now()::TIMESTAMP"
+    lineage = (
+        f"{literal(file_path)}, _line, DATE {literal(day)}, {literal(load_id)}, now()::TIMESTAMP"
+    )
     conn.execute(
         f"INSERT INTO raw.{quote(source.name)} "
         f"SELECT {typed}, _extra, {lineage} FROM checked WHERE _reason IS NULL ORDER BY _line"
@@ -131,8 +133,10 @@ def _insert_rows(conn, source: Source, parsed, day: str, file_path: str, load_id
     if parsed.malformed:
         conn.executemany(
             "INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [[source.name, day, file_path, ln, reason, text, load_id]
-             for ln, reason, text in parsed.malformed],
+            [
+                [source.name, day, file_path, ln, reason, text, load_id]
+                for ln, reason, text in parsed.malformed
+            ],
         )
 
 
@@ -144,10 +148,23 @@ def _log(conn, source: Source, day: str, load_id: str, digest: str, result: File
     conn.execute(
         "INSERT INTO audit.load_log VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, now()::TIMESTAMP, ?)",
-        [load_id, source.name, day, result.file_path, digest, result.encoding, result.status,
-         result.reason, result.message, result.rows_read, result.rows_loaded,
-         result.rows_quarantined, result.rows_rejected, list(result.extra_columns),
-         result.duration_s],
+        [
+            load_id,
+            source.name,
+            day,
+            result.file_path,
+            digest,
+            result.encoding,
+            result.status,
+            result.reason,
+            result.message,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+            result.rows_rejected,
+            list(result.extra_columns),
+            result.duration_s,
+        ],
     )
 
 
@@ -168,7 +185,10 @@ def load_file(conn, source: Source, path: Path, landing: Path, day: str, load_id
             parsed = read_landing_file(path, source)
         except FileRejected as rejected:
             result.status, result.reason, result.message = (
-                "rejected_file", rejected.reason, str(rejected))
+                "rejected_file",
+                rejected.reason,
+                str(rejected),
+            )
             result.rows_read = result.rows_rejected = rejected.rows_read
             conn.execute(
                 "INSERT INTO audit.quarantine VALUES (?, ?, ?, NULL, ?, ?, ?, now()::TIMESTAMP)",
@@ -185,10 +205,13 @@ def load_file(conn, source: Source, path: Path, landing: Path, day: str, load_id
             else:
                 _insert_rows(conn, source, parsed, day, file_path, load_id)
                 result.rows_loaded = _count(
-                    conn, f"SELECT count(*) FROM raw.{quote(source.name)} WHERE _source_file = ?",
-                    [file_path])
+                    conn,
+                    f"SELECT count(*) FROM raw.{quote(source.name)} WHERE _source_file = ?",
+                    [file_path],
+                )
                 result.rows_quarantined = _count(
-                    conn, "SELECT count(*) FROM audit.quarantine WHERE file_path = ?", [file_path])
+                    conn, "SELECT count(*) FROM audit.quarantine WHERE file_path = ?", [file_path]
+                )
         result.duration_s = round(time.perf_counter() - started, 4)
         _log(conn, source, day, load_id, digest, result)
         conn.execute("COMMIT")
@@ -205,13 +228,14 @@ def load_partition(
     ensure_tables(conn)
     conn.execute("SET TimeZone = 'UTC'")
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    results = [load_file(conn, source, p, landing, day, load_id)
-               for p in landing_files(landing, source, day)]
+    results = [
+        load_file(conn, source, p, landing, day, load_id)
+        for p in landing_files(landing, source, day)
+    ]
     mismatches = reconciliation_mismatches(conn, source.name, day)
     if mismatches:
         raise ReconciliationError(
-            f"{source.name} {day}: rows read != loaded + quarantined + rejected for "
-            f"{mismatches}"
+            f"{source.name} {day}: rows read != loaded + quarantined + rejected for {mismatches}"
         )
     return results
 

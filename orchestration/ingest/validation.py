@@ -107,7 +107,8 @@ def text_projection_sql(source: Source, present: list[str], extras: list[str]) -
     cols = []
     for name in source.column_names:
         if source.format == "jsonl":
-            value = f"json_extract_string(_json, {literal('$.' + name)})"
+            path = literal("$." + name)
+            value = f"CASE WHEN json_valid(_json) THEN json_extract_string(_json, {path}) END"
         elif name in present:
             value = quote(name)
         else:
@@ -174,6 +175,8 @@ def raw_table_ddl(source: Source, schema: str = "raw") -> str:
         "_load_id VARCHAR NOT NULL",
         "_loaded_at TIMESTAMP NOT NULL",
     ]
-    return f"CREATE TABLE IF NOT EXISTS {schema}.{quote(source.name)} (\n  " + ",\n  ".join(
-        cols
-    ) + "\n)"
+    return (
+        f"CREATE TABLE IF NOT EXISTS {schema}.{quote(source.name)} (\n  "
+        + ",\n  ".join(cols)
+        + "\n)"
+    )

@@ -1,0 +1,57 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SIZE ?= 20000
+DAYS ?= 180
+SEED ?= 7
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export UV_PYTHON ?= 3.11
+RUN := $(UV) run --frozen --no-sync
+LANDING := data/landing
+
+.PHONY: help install manifest sample sample-if-empty run dev test lint clean bench
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m pip install --quiet --user uv
+
+install: $(UV)  ## Create .venv from uv.lock
+	$(UV) sync --frozen --quiet
+	@mkdir -p $(DAGSTER_HOME) && cp orchestration/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+manifest: install  ## Parse the dbt project into its manifest (Dagster reads it)
+	cd dbt_project && $(RUN) dbt parse --quiet --profiles-dir .
+
+sample: install  ## Regenerate the sample world (SIZE customers, DAYS days, SEED)
+	$(RUN) python -m orchestration.sample_world --customers $(SIZE) --days $(DAYS) --seed $(SEED) --out data --force
+
+sample-if-empty: install
+	@if [ -z "$$(ls -A $(LANDING) 2>/dev/null)" ]; then \
+		$(RUN) python -m orchestration.sample_world --customers $(SIZE) --days $(DAYS) --seed $(SEED) --out data; \
+	else echo "Landing zone $(LANDING) has data: using it (make sample to regenerate)"; fi
+
+run: manifest sample-if-empty  ## Build the warehouse from the landing zone and print a summary
+	$(RUN) python -m orchestration.run_pipeline
+
+dev: manifest  ## Open the Dagster UI on localhost:3000
+	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+test: manifest  ## Run the test suite
+	$(RUN) pytest -q -n 2
+
+lint: install  ## ruff (Python) and sqlfluff (SQL)
+	$(RUN) ruff check orchestration tests
+	$(RUN) ruff format --check orchestration tests
+	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros
+
+bench: manifest  ## Benchmark generation and build at SIZE customers
+	$(RUN) python -m orchestration.bench --customers $(SIZE) --days $(DAYS) --seed $(SEED)
+
+clean:  ## Remove the warehouse, generated data, dbt artifacts and Dagster history
+	rm -rf data/warehouse.duckdb* data/landing data/truth data/published data/reports \
+		dbt_project/target dbt_project/logs $(DAGSTER_HOME)

@@ -1,0 +1,139 @@
+"""One daily-partitioned Dagster asset per landing source, each with a blocking validity check."""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration import settings
+from orchestration.ingest.contracts import SOURCES, Source
+from orchestration.ingest.loader import as_records, load_partition, summarise
+from orchestration.ingest.partitions import export_day_partitions
+
+VALIDITY_CHECK = "valid_row_share"
+
+
+def raw_asset_key(source_name: str) -> AssetKey:
+    return AssetKey(["raw", source_name])
+
+
+def partition_validity(conn, source: str, days: list[str]) -> list[dict]:
+    """Per export day: rows loaded and quarantined by the current version of every file."""
+    rows = conn.execute(
+        """
+        SELECT strftime(partition_day, '%Y-%m-%d') AS day,
+               sum(rows_loaded) AS loaded, sum(rows_quarantined) AS quarantined
+        FROM audit.load_log
+        WHERE is_current AND source = ? AND strftime(partition_day, '%Y-%m-%d') IN ?
+        GROUP BY 1 ORDER BY 1
+        """,
+        [source, days],
+    ).fetchall()
+    return [
+        {
+            "day": d,
+            "loaded": int(ld),
+            "quarantined": int(q),
+            "valid_share": round(ld / (ld + q), 5) if ld + q else 1.0,
+        }
+        for d, ld, q in rows
+    ]
+
+
+def top_reasons(conn, source: str, day: str, limit: int = 3) -> list[tuple]:
+    return conn.execute(
+        """
+        SELECT reason, count(*) AS n, min(file_path || ':' || coalesce(line, 0)) AS example
+        FROM audit.quarantine WHERE source = ? AND partition_day = ?
+        GROUP BY reason ORDER BY n DESC LIMIT ?
+        """,
+        [source, day, limit],
+    ).fetchall()
+
+
+def validity_check_result(conn, source: Source, days: list[str]) -> AssetCheckResult:
+    per_day = partition_validity(conn, source.name, days)
+    failing = [d for d in per_day if d["valid_share"] < settings.ACCURACY_TARGET]
+    description = f"every partition has >= {settings.ACCURACY_TARGET:.0%} valid rows"
+    if failing:
+        worst = min(failing, key=lambda d: d["valid_share"])
+        reasons = top_reasons(conn, source.name, worst["day"])
+        description = (
+            f"{source.name} {worst['day']}: only {worst['valid_share']:.2%} of rows valid "
+            f"(target {settings.ACCURACY_TARGET:.0%}); top reasons: "
+            + "; ".join(f"{r} x{n} e.g. {ex}" for r, n, ex in reasons)
+        )
+    return AssetCheckResult(
+        check_name=VALIDITY_CHECK,
+        passed=not failing,
+        severity=AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={
+            "partitions_checked": len(per_day),
+            "partitions_failing": [d["day"] for d in failing],
+            "min_valid_share": min((d["valid_share"] for d in per_day), default=1.0),
+        },
+    )
+
+
+def build_raw_asset(source: Source) -> AssetsDefinition:
+    key = raw_asset_key(source.name)
+
+    @asset(
+        key=key,
+        description=source.description,
+        group_name="raw",
+        kinds={"duckdb"},
+        partitions_def=export_day_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        deps=[raw_asset_key(d) for d in source.depends_on],
+        check_specs=[
+            AssetCheckSpec(
+                VALIDITY_CHECK,
+                asset=key,
+                blocking=True,
+                description=f"At least {settings.ACCURACY_TARGET:.0%} of each export day's rows "
+                "pass every contract rule; otherwise downstream assets are blocked.",
+            )
+        ],
+        metadata={"natural_key": list(source.natural_key), "format": source.format},
+    )
+    def _raw_source(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
+        days = context.partition_keys
+        results = []
+        with warehouse.get_connection() as conn:
+            for day in days:
+                results.extend(load_partition(conn, source, settings.LANDING_PATH, day))
+            check = validity_check_result(conn, source, days)
+        totals = summarise(results)
+        context.log.info(f"{source.name} {days[0]}..{days[-1]}: {totals}")
+        return MaterializeResult(
+            metadata={
+                "partitions": len(days),
+                "rows_in": totals["rows_read"],
+                "rows_loaded": totals["rows_loaded"],
+                "rows_quarantined": totals["rows_quarantined"],
+                "rows_rejected": totals["rows_rejected"],
+                "files": totals["files"],
+                "files_by_status": totals["files_by_status"],
+                "encodings": totals["encodings"],
+                "extra_columns": totals["extra_columns"],
+                "duration_s": round(sum(r.duration_s for r in results), 3),
+                "file_loads": MetadataValue.json(as_records(results)[:200]),
+            },
+            check_results=[check],
+        )
+
+    return _raw_source
+
+
+raw_assets = [build_raw_asset(s) for s in SOURCES]

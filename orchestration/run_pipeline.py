@@ -1,0 +1,106 @@
+"""`make run`: materialise every asset over every export day in the landing zone, then summarise.
+
+Runs go through the Dagster instance in DAGSTER_HOME, so they appear in the UI (`make dev`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import duckdb
+from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance
+
+from orchestration import settings
+from orchestration.ingest.contracts import SOURCES
+
+
+def landing_days() -> list[str]:
+    days = {
+        p.name
+        for s in SOURCES
+        if (settings.LANDING_PATH / s.name).is_dir()
+        for p in (settings.LANDING_PATH / s.name).iterdir()
+        if p.is_dir()
+    }
+    return sorted(days)
+
+
+def check_outcomes(result) -> list[tuple[str, str, bool]]:
+    outcomes = []
+    for event in result.all_events:
+        if event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation: AssetCheckEvaluation = event.event_specific_data
+        outcomes.append(
+            (evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed)
+        )
+    return outcomes
+
+
+def table_counts(path) -> list[tuple[str, str, int]]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        tables = conn.execute(
+            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+            "ORDER BY schema_name, table_name"
+        ).fetchall()
+        return [
+            (schema, name, conn.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0])
+            for schema, name, _ in tables
+        ]
+
+
+def print_summary(counts, outcomes, elapsed: float) -> None:
+    print("\nTables built (schema.table: rows)")
+    for schema, name, n in counts:
+        print(f"  {schema}.{name:<40} {n:>12,}")
+    failed = [o for o in outcomes if not o[2]]
+    print(f"\nChecks: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    for asset_key, check, _ in failed:
+        print(f"  FAILED {asset_key} :: {check}")
+    print(f"\nElapsed: {elapsed:.1f} s")
+    print(f"Warehouse: {settings.WAREHOUSE_PATH}")
+    print(
+        "Query the marts read-only, e.g.:\n"
+        f"  .venv/bin/python -c \"import duckdb; c = duckdb.connect('{settings.WAREHOUSE_PATH}', "
+        "read_only=True); print(c.sql('show all tables'))\""
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.parse_args(argv)
+    from orchestration.definitions import defs  # after settings, so dbt sees WAREHOUSE_PATH
+
+    started = time.perf_counter()
+    days = landing_days()
+    if not days:
+        print(f"No export days in {settings.LANDING_PATH}; run `make sample` first.")
+        return 1
+    instance = DagsterInstance.get()
+    print(f"Ingesting {len(days)} export days {days[0]}..{days[-1]} from {settings.LANDING_PATH}")
+    ingest = defs.resolve_job_def("ingest_landing").execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
+        raise_on_error=False,
+    )
+    outcomes = check_outcomes(ingest)
+    build = None
+    if ingest.success:
+        print("Building staging, identity and marts")
+        build = defs.resolve_job_def("build_warehouse").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        outcomes += check_outcomes(build)
+    print_summary(table_counts(settings.WAREHOUSE_PATH), outcomes, time.perf_counter() - started)
+    ok = ingest.success and build is not None and build.success
+    print("\nRun " + ("succeeded." if ok else "FAILED: see the Dagster UI (`make dev`) for details."))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
