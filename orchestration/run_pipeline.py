@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         outcomes += check_outcomes(build)
     print_summary(table_counts(settings.WAREHOUSE_PATH), outcomes, time.perf_counter() - started)
     ok = ingest.success and build is not None and build.success
-    print("\nRun " + ("succeeded." if ok else "FAILED: see the Dagster UI (`make dev`) for details."))
+    print(
+        "\nRun " + ("succeeded." if ok else "FAILED: see the Dagster UI (`make dev`) for details.")
+    )
     return 0 if ok else 1
 
 

@@ -33,7 +33,13 @@ def _materialize(landing, warehouse, monkeypatch, partition_key, *names):
 
 def test_partition_materialises_with_metadata_and_passing_check(tmp_path, landing, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
-    write(landing, "pos_receipts", "2026-01-02", "r.csv", receipts(*(GOOD.format(n=n) for n in range(60))))
+    write(
+        landing,
+        "pos_receipts",
+        "2026-01-02",
+        "r.csv",
+        receipts(*(GOOD.format(n=n) for n in range(60))),
+    )
     assert _materialize(landing, warehouse, monkeypatch, "2026-01-01", "stores").success
     result = _materialize(landing, warehouse, monkeypatch, "2026-01-02", "pos_receipts")
     assert result.success

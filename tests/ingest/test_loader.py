@@ -36,7 +36,9 @@ def test_gbk_file_is_detected_and_loaded(conn, landing):
 
 
 def test_utf8_bom_is_detected_and_stripped(conn, landing):
-    write(landing, "pos_receipts", DAY, "r.csv", b"\xef\xbb\xbf" + receipts(GOOD.format(n=1)).encode())
+    write(
+        landing, "pos_receipts", DAY, "r.csv", b"\xef\xbb\xbf" + receipts(GOOD.format(n=1)).encode()
+    )
     [result] = load_receipts(conn, landing)
     assert (result.encoding, result.rows_loaded) == ("utf-8-sig", 1)
     assert conn.execute("SELECT receipt_id FROM raw.pos_receipts").fetchone() == ("R1",)
@@ -45,7 +47,9 @@ def test_utf8_bom_is_detected_and_stripped(conn, landing):
 def test_naive_times_are_shanghai_and_stored_as_utc(conn, landing):
     write(landing, "pos_receipts", DAY, "r.csv", receipts(GOOD.format(n=1)))
     load_receipts(conn, landing)
-    [(ts,)] = conn.execute("SELECT strftime(receipt_time, '%H:%M') FROM raw.pos_receipts").fetchall()
+    [(ts,)] = conn.execute(
+        "SELECT strftime(receipt_time, '%H:%M') FROM raw.pos_receipts"
+    ).fetchall()
     assert ts == "02:00"  # 10:00 in Asia/Shanghai
 
 
