@@ -85,7 +85,7 @@ def _history(winners, kept_ids, votes, ids, previous_ids) -> pd.DataFrame:
         if row.cluster != owner[row.customer_id]:
             events.append(("split", ids[row.cluster], row.customer_id))
     inherited = set(kept_ids)
-    for cluster, customer_id in ids.items():
+    for customer_id in ids.values():
         if customer_id not in inherited and customer_id not in previous_ids:
             events.append(("created", customer_id, None))
     history = pd.DataFrame(events, columns=["event", "customer_id", "related_customer_id"])

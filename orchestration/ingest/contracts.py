@@ -155,7 +155,8 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "crm_members",
         "csv",
-        "CRM member export: members created or changed that day (sign-up, tier, consent, referrer).",
+        "CRM member export: members created or changed that day "
+        "(sign-up, tier, consent, referrer).",
         ("member_id", "updated_at"),
         (
             C("member_id", required=True),
