@@ -2,9 +2,9 @@
 
 from dagster import AssetExecutionContext
 from dagster_dbt import (
+    DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
-    DagsterDbtTranslator,
     dbt_assets,
 )
 
