@@ -1,0 +1,24 @@
+-- Every identifier seen on every record, before canonicalisation.
+{{ identity_sightings('stg_pos__receipts', 'pos_receipt', 'receipt_id', 'purchased_at_utc', {
+    "'member_id'": 'member_id', "'phone'": 'phone_raw'}) }}
+union all
+{{ identity_sightings('stg_crm__member_changes', 'crm_member', 'member_version_id',
+    'updated_at_utc', {"'member_id'": 'member_id', "'phone'": 'phone_raw', "'unionid'": 'unionid'}) }}
+union all
+{{ identity_sightings('stg_ecom__orders', 'ecom_order',
+    dbt.concat(['platform', "':'", 'order_id']), 'ordered_at_utc', {
+    "case when platform = 'miniprogram' then 'openid' else "
+    ~ dbt.concat(['platform', "'_buyer_id'"]) ~ " end": 'buyer_id',
+    "'member_id'": 'member_id', "'phone'": 'phone_raw', "'unionid'": 'unionid'}) }}
+union all
+{{ identity_sightings('stg_social__events', 'social_event', 'event_id', 'occurred_at_utc', {
+    dbt.concat(['platform', "'_user_id'"]): 'platform_user_id',
+    "'unionid'": 'unionid', "'openid'": 'openid', "'phone'": 'phone_raw',
+    "'member_id'": 'member_id', "'device_id'": 'device_id'}) }}
+union all
+{{ identity_sightings('stg_stores__visits', 'store_visit', 'visit_id', 'visited_at_utc', {
+    "'member_id'": 'member_id', "'phone'": 'phone_raw', "'device_id'": 'device_id'}) }}
+union all
+-- Stores' own phones: seen so that they can be blocked, never linked to anyone.
+{{ identity_sightings('stg_stores__stores', 'store_master', 'store_id', 'loaded_at_utc', {
+    "'phone'": 'store_phone_raw'}) }}
