@@ -1,0 +1,1 @@
+"""Customer-level analytics: lifetime value and the models behind it."""

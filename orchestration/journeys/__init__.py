@@ -1,0 +1,1 @@
+"""Cross-channel journey analytics: path attribution models."""

@@ -1,0 +1,193 @@
+"""CLV models: published CDNOW estimates, hand-checkable behaviour and the no-crash edge cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifetimes import BetaGeoFitter
+from lifetimes.datasets import load_cdnow_summary, load_cdnow_summary_data_with_monetary_value
+from lifetimes.utils import ConvergenceError
+
+from orchestration.customers.clv import (
+    FIT_EMPTY,
+    FIT_NOT_CONVERGED,
+    FIT_OK,
+    FIT_TOO_FEW_REPEAT_BUYERS,
+    PREDICTION_COLUMNS,
+    fit_clv,
+    summary_from_transactions,
+)
+
+# Fader, Hardie & Lee (2005), "Counting your customers the easy way", BG/NBD on CDNOW (weeks).
+PUBLISHED_BG_NBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+# Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value", on the 946 CDNOW repeat buyers
+# (also used by Fader, Hardie & Lee 2005, "RFM and CLV"); lifetimes calls gamma `v`.
+PUBLISHED_GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "v": 15.44}
+
+
+@pytest.fixture(scope="module")
+def cdnow_fit():
+    """One unpenalised fit on CDNOW (2,357 customers, time in weeks) shared by the CDNOW tests."""
+    summary = load_cdnow_summary_data_with_monetary_value().reset_index()
+    return fit_clv(summary, penalizer=0.0)
+
+
+def test_bg_nbd_reproduces_published_cdnow_estimates(cdnow_fit):
+    assert cdnow_fit.fit_status == FIT_OK
+    assert cdnow_fit.frequency_params == pytest.approx(PUBLISHED_BG_NBD, rel=0.01)
+
+
+def test_cdnow_with_spend_is_the_published_bg_nbd_data_set():
+    """The BG/NBD paper's summary (no spend) has the same customers, frequency, recency and T as
+    the spend data set fitted above, so the BG/NBD check above is on the published data."""
+    published = load_cdnow_summary(index_col=[0])
+    with_spend = load_cdnow_summary_data_with_monetary_value()
+    columns = ["frequency", "recency", "T"]
+    assert published[columns].to_numpy() == pytest.approx(with_spend[columns].to_numpy())
+
+
+def test_gamma_gamma_reproduces_published_cdnow_estimates(cdnow_fit):
+    assert cdnow_fit.spend_params == pytest.approx(PUBLISHED_GAMMA_GAMMA, rel=0.01)
+
+
+def synthetic_summary(seed: int = 7, customers: int = 300) -> pd.DataFrame:
+    """A small world in days: 0–8 repeat purchases, ages 60–365 days, gamma-distributed spend."""
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(60, 365, customers)
+    frequency = rng.integers(0, 9, customers).astype(float)
+    recency = np.where(frequency > 0, rng.uniform(0.2, 1.0, customers) * age, 0.0)
+    spend = np.where(frequency > 0, rng.gamma(4.0, 40.0, customers), 0.0)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i:03d}" for i in range(customers)],
+            "frequency": frequency,
+            "recency": recency,
+            "T": age,
+            "monetary_value": spend,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def world() -> pd.DataFrame:
+    """The synthetic world plus two customers equal in purchases and age, differing only in the
+    date of their last purchase."""
+    twins = pd.DataFrame(
+        {
+            "customer_id": ["recent", "silent"],
+            "frequency": [5.0, 5.0],
+            "recency": [350.0, 40.0],
+            "T": [365.0, 365.0],
+            "monetary_value": [99.0, 99.0],
+        }
+    )
+    return pd.concat([synthetic_summary(), twins], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def world_fit(world):
+    return fit_clv(world)
+
+
+@pytest.fixture(scope="module")
+def undiscounted_fit(world):
+    """No discounting, and a 360-day horizon so that CLV's 12 × 30-day months cover it exactly."""
+    return fit_clv(world, horizon_days=360, discount_rate_monthly=0.0)
+
+
+def prediction(result, customer_id: str) -> pd.Series:
+    return result.predictions.set_index("customer_id").loc[customer_id]
+
+
+def test_recent_repeat_buyer_is_more_likely_alive_than_a_silent_one(world_fit):
+    recent, silent = prediction(world_fit, "recent"), prediction(world_fit, "silent")
+    assert world_fit.fitted
+    assert recent["probability_alive"] > silent["probability_alive"]
+    assert recent["expected_purchases"] > silent["expected_purchases"]
+    assert recent["predicted_clv"] > silent["predicted_clv"]
+
+
+def test_one_time_buyers_get_the_gamma_gamma_population_mean_order_value(world, world_fit):
+    """E[order value] of the Gamma-Gamma population is p·v / (q − 1)."""
+    params = world_fit.spend_params
+    population_mean = params["p"] * params["v"] / (params["q"] - 1)
+    one_time = world_fit.predictions[world["frequency"] == 0]
+    assert len(one_time) > 0
+    assert one_time["expected_avg_order_value"].to_numpy() == pytest.approx(population_mean)
+
+
+def test_undiscounted_clv_is_order_value_times_expected_purchases(undiscounted_fit):
+    predictions = undiscounted_fit.predictions
+    assert undiscounted_fit.clv_months == 12
+    expected = predictions["expected_avg_order_value"] * predictions["expected_purchases"]
+    assert predictions["predicted_clv"].to_numpy() == pytest.approx(expected.to_numpy())
+
+
+def test_discounting_lowers_clv(world_fit, undiscounted_fit):
+    """Both cover 12 months of 30 days; only the 1% monthly discount differs."""
+    assert world_fit.clv_months == undiscounted_fit.clv_months
+    discounted = world_fit.predictions["predicted_clv"]
+    assert (discounted < undiscounted_fit.predictions["predicted_clv"]).all()
+
+
+def test_empty_world_returns_empty_predictions_and_a_status():
+    empty = synthetic_summary().iloc[:0]
+    result = fit_clv(empty)
+    assert result.fit_status == FIT_EMPTY
+    assert not result.fitted
+    assert list(result.predictions.columns) == PREDICTION_COLUMNS
+    assert result.predictions.empty
+
+
+def test_tiny_world_keeps_every_customer_with_nan_predictions():
+    tiny = synthetic_summary(customers=10)
+    result = fit_clv(tiny)
+    assert result.fit_status == FIT_TOO_FEW_REPEAT_BUYERS
+    assert "need 20" in result.fit_message
+    assert result.frequency_params == {} and result.spend_params == {}
+    assert list(result.predictions["customer_id"]) == list(tiny["customer_id"])
+    assert result.predictions.drop(columns="customer_id").isna().all().all()
+
+
+def test_summary_from_transactions_follows_the_lifetimes_convention():
+    """a buys on 1 Jan, then twice on 1 Feb (one purchase day worth 25); b buys once, on 1 Mar.
+    The order after the observation end is ignored."""
+    transactions = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b"],
+            "order_date": pd.to_datetime(
+                ["2024-01-01", "2024-02-01", "2024-02-01", "2024-03-01", "2024-08-01"]
+            ),
+            "net_amount": [10.0, 20.0, 5.0, 7.0, 300.0],
+        }
+    )
+    summary = summary_from_transactions(transactions, "2024-06-30").set_index("customer_id")
+    assert summary.loc["a"].to_dict() == {
+        "frequency": 1.0,
+        "recency": 31.0,
+        "T": 181.0,
+        "monetary_value": 25.0,
+    }
+    assert summary.loc["b"].to_dict() == {
+        "frequency": 0.0,
+        "recency": 0.0,
+        "T": 121.0,
+        "monetary_value": 0.0,
+    }
+
+
+def test_summary_from_no_transactions_is_empty_with_the_summary_columns():
+    empty = pd.DataFrame(columns=["customer_id", "order_date", "net_amount"])
+    summary = summary_from_transactions(empty, "2024-06-30")
+    assert summary.empty
+    assert fit_clv(summary).fit_status == FIT_EMPTY
+
+
+def test_non_convergence_is_a_status_not_a_crash(world, monkeypatch):
+    def diverge(*args, **kwargs):
+        raise ConvergenceError("optimiser did not converge")
+
+    monkeypatch.setattr(BetaGeoFitter, "fit", diverge)
+    result = fit_clv(world)
+    assert result.fit_status == FIT_NOT_CONVERGED
+    assert result.fit_message == "optimiser did not converge"
+    assert result.predictions.drop(columns="customer_id").isna().all().all()
