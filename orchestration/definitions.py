@@ -2,6 +2,7 @@
 
 from dagster import Definitions, in_process_executor
 
+from orchestration.identity.assets import identity_assets
 from orchestration.ingest.assets import raw_assets
 from orchestration.ingest.jobs import ingest_job
 from orchestration.ingest.sensors import landing_zone_sensor
@@ -10,7 +11,7 @@ from orchestration.transform.assets import dbt_models
 from orchestration.transform.jobs import build_warehouse_job
 
 defs = Definitions(
-    assets=[*raw_assets, dbt_models],
+    assets=[*raw_assets, dbt_models, *identity_assets],
     jobs=[ingest_job, build_warehouse_job],
     sensors=[landing_zone_sensor],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},

@@ -24,27 +24,17 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-# Lower is stronger. An edge is as strong as its weaker end.
-DEFAULT_PRIORITIES = {
-    "member_id": 1,
-    "phone": 2,
-    "unionid": 3,
-    "openid": 4,
-    "tmall_buyer_id": 4,
-    "jd_buyer_id": 4,
-    "douyin_shop_buyer_id": 4,
-    "xiaohongshu_user_id": 5,
-    "douyin_user_id": 5,
-    "weibo_user_id": 5,
-    "device_id": 6,
-}
+from orchestration.identity import types
 
 
 @dataclass(frozen=True)
 class ResolutionRules:
-    singular_types: tuple[str, ...] = ("member_id", "unionid")
+    """Merge guards. Priorities (lower is stronger; an edge is as strong as its weaker end) and
+    singular types come from the `identity_types` dbt seed."""
+
+    singular_types: tuple[str, ...] = field(default_factory=types.singular_types)
     shared_min_links: int = 5
-    priorities: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
+    priorities: dict[str, int] = field(default_factory=types.priorities)
 
 
 @dataclass
@@ -213,7 +203,7 @@ def _enforce_limits(kept, nodes, labels, rules):
         return labels, []
     labels = labels.copy()
     singular_values = dict(zip(np.flatnonzero(is_singular), singular.value, strict=True))
-    weight = nodes.identity_type.map(rules.priorities).fillna(9).to_numpy()
+    weight = nodes.identity_type.map(rules.priorities).fillna(99).to_numpy()
     edge_label = labels[kept.a.to_numpy()]
     refusals = []
     next_label = labels.max() + 1

@@ -26,6 +26,7 @@ CASE_RULES: dict[str, str | None] = {
     "douyin_user_id": "lower",
     "xiaohongshu_user_id": "lower",
     "weibo_user_id": "lower",
+    "wechat_user_id": None,
     "device_id": "upper",
 }
 
@@ -53,7 +54,7 @@ def canonical_identifier(identity_type: str, raw: str | None) -> str | None:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         return None
-    rule = CASE_RULES[identity_type]
+    rule = CASE_RULES.get(identity_type)
     if rule == "upper":
         return text.upper()
     if rule == "lower":

@@ -14,7 +14,7 @@ import hashlib
 
 import pandas as pd
 
-from orchestration.identity.graph import DEFAULT_PRIORITIES
+from orchestration.identity.types import priorities
 
 
 def identity_key(identity_type: pd.Series, identity_value: pd.Series) -> pd.Series:
@@ -33,7 +33,7 @@ def _new_id(anchor: str, taken: set[str]) -> str:
 
 
 def _anchors(current: pd.DataFrame) -> pd.Series:
-    ranked = current.assign(_p=current.identity_type.map(DEFAULT_PRIORITIES).fillna(9)).sort_values(
+    ranked = current.assign(_p=current.identity_type.map(priorities()).fillna(99)).sort_values(
         ["cluster", "_p", "key"]
     )
     return ranked.drop_duplicates("cluster").set_index("cluster").key

@@ -1,0 +1,182 @@
+"""Identity resolution as Dagster assets: canonical forms, then the guarded graph and stable ids.
+
+Both read compact inputs from dbt models (distinct raw identifiers; distinct identifier pairs) and
+write to the restricted `identity` schema, which dbt reads back as a source.
+"""
+
+import uuid
+
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration import settings
+from orchestration.identity.graph import resolve
+from orchestration.identity.keyed_hash import hashing_key, keyed_hash
+from orchestration.identity.normalise import canonical_identifier, canonical_phone
+from orchestration.identity.stable_ids import assign_customer_ids
+
+CANONICAL_FORMS = AssetKey(["identity", "identifier_canonical_forms"])
+IDENTITY_MAP = AssetKey(["identity", "customer_identity_map"])
+MAX_CUSTOMER_IDENTITIES = 50  # more identifiers than any person has: a shared id slipped through
+
+
+def canonicalise(raw: pd.DataFrame) -> pd.DataFrame:
+    """identity_type, identity_value_raw -> + identity_value, canonical_status."""
+    out = raw.copy()
+    phones = out.identity_type == "phone"
+    phone_forms = out.loc[phones, "identity_value_raw"].map(canonical_phone)
+    out.loc[phones, "identity_value"] = phone_forms.map(lambda f: f[0])
+    out.loc[phones, "canonical_status"] = phone_forms.map(lambda f: f[1])
+    others = out.loc[~phones, ["identity_type", "identity_value_raw"]]
+    values = [canonical_identifier(t, v) for t, v in others.itertuples(index=False)]
+    out.loc[~phones, "identity_value"] = values
+    out.loc[~phones, "canonical_status"] = ["valid" if v else "empty" for v in values]
+    return out
+
+
+def _replace_table(conn, table: str, frame: pd.DataFrame) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS identity")
+    conn.register("frame", frame)
+    conn.execute(f"CREATE OR REPLACE TABLE identity.{table} AS SELECT * FROM frame")
+    conn.unregister("frame")
+
+
+@asset(
+    key=CANONICAL_FORMS,
+    group_name="identity",
+    kinds={"python", "duckdb"},
+    deps=[AssetKey(["intermediate", "int_identity__sightings"])],
+    description="Each distinct raw identifier in its canonical form (phones to E.164).",
+)
+def identifier_canonical_forms(warehouse: DuckDBResource) -> MaterializeResult:
+    with warehouse.get_connection() as conn:
+        raw = conn.execute(
+            "SELECT DISTINCT identity_type, identity_value_raw "
+            "FROM intermediate.int_identity__sightings"
+        ).df()
+        forms = canonicalise(raw)
+        _replace_table(conn, "identifier_canonical_forms", forms)
+    status = forms.groupby(["identity_type", "canonical_status"]).size()
+    return MaterializeResult(
+        metadata={
+            "distinct_raw_values": len(forms),
+            "by_status": MetadataValue.json({f"{t}/{s}": int(n) for (t, s), n in status.items()}),
+        }
+    )
+
+
+def _previous_map(conn) -> pd.DataFrame:
+    exists = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'identity' AND table_name = 'customer_identity_map'"
+    ).fetchone()[0]
+    if not exists:
+        return pd.DataFrame(columns=["identity_key", "customer_id"])
+    return conn.execute(
+        "SELECT identity_key, customer_id FROM identity.customer_identity_map "
+        "WHERE customer_id IS NOT NULL"
+    ).df()
+
+
+def _append_history(conn, history: pd.DataFrame, run_id: str) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS identity.customer_id_history (run_id VARCHAR, "
+        "recorded_at TIMESTAMP, event VARCHAR, customer_id VARCHAR, related_customer_id VARCHAR)"
+    )
+    conn.register("history", history)
+    conn.execute(
+        "INSERT INTO identity.customer_id_history SELECT ?, now()::TIMESTAMP, event, "
+        "customer_id, related_customer_id FROM history",
+        [run_id],
+    )
+    conn.unregister("history")
+
+
+def graph_health(identity_map: pd.DataFrame) -> dict:
+    sizes = identity_map.dropna(subset=["customer_id"]).groupby("customer_id").size()
+    return {
+        "customers": int(len(sizes)),
+        "largest_customer_identities": int(sizes.max()) if len(sizes) else 0,
+        "cluster_size_distribution": {
+            str(k): int(v) for k, v in sizes.clip(upper=10).value_counts().sort_index().items()
+        },
+        "largest_customers": sizes.nlargest(5).to_dict(),
+    }
+
+
+@asset(
+    key=IDENTITY_MAP,
+    group_name="identity",
+    kinds={"python", "duckdb"},
+    deps=[
+        AssetKey(["intermediate", "int_identity__identifiers"]),
+        AssetKey(["intermediate", "int_identity__edges"]),
+        AssetKey(["intermediate", "int_identity__blocked_identifiers"]),
+        AssetKey(["reference", "identity_types"]),
+    ],
+    check_specs=[
+        AssetCheckSpec(
+            "no_giant_customer",
+            asset=IDENTITY_MAP,
+            blocking=True,
+            description=f"No customer holds more than {MAX_CUSTOMER_IDENTITIES} identifiers "
+            "(a giant cluster means a shared identifier merged strangers).",
+        )
+    ],
+    description="Every canonical identifier resolved to a stable customer_id behind merge "
+    "guards; merges, splits and guard events recorded.",
+)
+def customer_identity_map(
+    context: AssetExecutionContext, warehouse: DuckDBResource
+) -> MaterializeResult:
+    key = hashing_key(settings.LANDING_PATH)
+    with warehouse.get_connection() as conn:
+        identifiers = conn.execute(
+            "SELECT identity_type, identity_value FROM intermediate.int_identity__identifiers"
+        ).df()
+        edges = conn.execute("SELECT * FROM intermediate.int_identity__edges").df()
+        blocked = conn.execute("SELECT * FROM intermediate.int_identity__blocked_identifiers").df()
+        resolution = resolve(identifiers, edges, blocked)
+        mapping, history = assign_customer_ids(resolution.assignments, _previous_map(conn))
+        identity_map = resolution.assignments.merge(
+            mapping, on=["identity_type", "identity_value"], how="left"
+        ).drop(columns="cluster")
+        identity_map["identity_key"] = (
+            identity_map.identity_type + ":" + identity_map.identity_value
+        )
+        identity_map["identity_hash"] = keyed_hash(identity_map.identity_key, key)
+        _replace_table(conn, "customer_identity_map", identity_map)
+        guards = resolution.guard_events.assign(resolved_at=pd.Timestamp.now(tz="UTC"))
+        _replace_table(conn, "merge_guard_events", guards)
+        _append_history(conn, history, context.run_id or uuid.uuid4().hex)
+    health = graph_health(identity_map)
+    largest = health["largest_customer_identities"]
+    return MaterializeResult(
+        metadata={
+            **{k: MetadataValue.json(v) if isinstance(v, dict) else v for k, v in health.items()},
+            "identifiers": len(identity_map),
+            "guard_events": MetadataValue.json(
+                resolution.guard_events.guard.str.split(":").str[0].value_counts().to_dict()
+            ),
+            "history_events": MetadataValue.json(history.event.value_counts().to_dict()),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="no_giant_customer",
+                passed=largest <= MAX_CUSTOMER_IDENTITIES,
+                metadata={"largest_customer_identities": largest},
+            )
+        ],
+    )
+
+
+identity_assets = [identifier_canonical_forms, customer_identity_map]
