@@ -1,4 +1,4 @@
-"""Identifier types, their merge priorities and singularity: read from the dbt seed, defined once."""
+"""Identifier types, merge priorities and singularity: read from the dbt seed, defined once."""
 
 from __future__ import annotations
 
