@@ -140,10 +140,6 @@ def _insert_rows(conn, source: Source, parsed, day: str, file_path: str, load_id
         )
 
 
-def _count(conn, sql: str, params: list) -> int:
-    return conn.execute(sql, params).fetchone()[0]
-
-
 def _log(conn, source: Source, day: str, load_id: str, digest: str, result: FileLoad) -> None:
     conn.execute(
         "INSERT INTO audit.load_log VALUES "
@@ -204,14 +200,12 @@ def load_file(conn, source: Source, path: Path, landing: Path, day: str, load_id
                 result.rows_rejected = parsed.rows_read
             else:
                 _insert_rows(conn, source, parsed, day, file_path, load_id)
-                result.rows_loaded = _count(
-                    conn,
-                    f"SELECT count(*) FROM raw.{quote(source.name)} WHERE _source_file = ?",
-                    [file_path],
-                )
-                result.rows_quarantined = _count(
-                    conn, "SELECT count(*) FROM audit.quarantine WHERE file_path = ?", [file_path]
-                )
+                loaded, quarantined = conn.execute(
+                    "SELECT count(*) FILTER (WHERE _reason IS NULL), "
+                    "count(*) FILTER (WHERE _reason IS NOT NULL) FROM checked"
+                ).fetchone()
+                result.rows_loaded = loaded
+                result.rows_quarantined = quarantined + len(parsed.malformed)
         result.duration_s = round(time.perf_counter() - started, 4)
         _log(conn, source, day, load_id, digest, result)
         conn.execute("COMMIT")
@@ -221,35 +215,44 @@ def load_file(conn, source: Source, path: Path, landing: Path, day: str, load_id
     return result
 
 
-def load_partition(
-    conn: duckdb.DuckDBPyConnection, source: Source, landing: Path, day: str
+def load_partitions(
+    conn: duckdb.DuckDBPyConnection, source: Source, landing: Path, days: list[str]
 ) -> list[FileLoad]:
-    """Load every file of `source` for export day `day`; raise if any file fails to reconcile."""
+    """Load every file of `source` for the export days; raise if any file fails to reconcile."""
     ensure_tables(conn)
     conn.execute("SET TimeZone = 'UTC'")
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     results = [
-        load_file(conn, source, p, landing, day, load_id)
-        for p in landing_files(landing, source, day)
+        load_file(conn, source, path, landing, day, load_id)
+        for day in days
+        for path in landing_files(landing, source, day)
     ]
-    mismatches = reconciliation_mismatches(conn, source.name, day)
-    if mismatches:
-        raise ReconciliationError(
-            f"{source.name} {day}: rows read != loaded + quarantined + rejected for {mismatches}"
-        )
+    if any(r.status != "unchanged" for r in results):
+        mismatches = reconciliation_mismatches(conn, source.name, days)
+        if mismatches:
+            raise ReconciliationError(
+                f"{source.name}: rows read != loaded + quarantined + rejected for {mismatches}"
+            )
     return results
 
 
-def reconciliation_mismatches(conn, source: str | None = None, day: str | None = None) -> list:
+def load_partition(conn, source: Source, landing: Path, day: str) -> list[FileLoad]:
+    return load_partitions(conn, source, landing, [day])
+
+
+def reconciliation_mismatches(
+    conn, source: str | None = None, days: list[str] | None = None
+) -> list:
     """Current load-log rows whose counts disagree with the rows actually in the warehouse."""
     filters, params = ["l.is_current"], []
     if source:
         filters.append("l.source = ?")
         params.append(source)
-    if day:
-        filters.append("l.partition_day = ?")
-        params.append(day)
-    day_filter = f"WHERE _partition_day = DATE {literal(day)}" if day else ""
+    if days:
+        filters.append("l.partition_day IN (SELECT CAST(unnest(?) AS DATE))")
+        params.append(days)
+    day_list = ", ".join(f"DATE {literal(d)}" for d in days or [])
+    day_filter = f"WHERE _partition_day IN ({day_list})" if days else ""
     loaded_counts = " UNION ALL ".join(
         f"SELECT _source_file AS file_path, count(*) AS n FROM raw.{quote(s.name)} "
         f"{day_filter} GROUP BY ALL"

@@ -52,7 +52,8 @@ def test_partition_materialises_with_metadata_and_passing_check(tmp_path, landin
 
 def test_partition_below_98_percent_fails_its_blocking_check(tmp_path, landing, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
-    rows = [GOOD.format(n=n) for n in range(97)] + ["R900,S9999,2026-01-02 10:00:00,,,,,,,1,0"] * 3
+    bad = [f"X{n},S9999,2026-01-02 10:00:00,,,,,,,1,0" for n in range(50)]
+    rows = [GOOD.format(n=n) for n in range(950)] + bad  # 95% valid of 1,000
     write(landing, "pos_receipts", "2026-01-02", "r.csv", receipts(*rows))
     _materialize(landing, warehouse, monkeypatch, "2026-01-01", "stores")
     result = _materialize(landing, warehouse, monkeypatch, "2026-01-02", "pos_receipts")
@@ -62,7 +63,7 @@ def test_partition_below_98_percent_fails_its_blocking_check(tmp_path, landing, 
     assert "pos_receipts 2026-01-02" in check.description
     assert "unknown_reference:store_id" in check.description
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        assert conn.execute("SELECT count(*) FROM audit.quarantine").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM audit.quarantine").fetchone() == (50,)
 
 
 def test_sensor_requests_changed_days_once(tmp_path, landing, monkeypatch):

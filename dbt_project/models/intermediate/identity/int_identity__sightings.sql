@@ -22,3 +22,8 @@ union all
 -- Stores' own phones: seen so that they can be blocked, never linked to anyone.
 {{ identity_sightings('stg_stores__stores', 'store_master', 'store_id', 'loaded_at_utc', {
     "'phone'": 'store_phone_raw'}) }}
+union all
+-- Referrers named on member records: canonicalised so that referrals resolve to customers. Each
+-- is a record of one identifier, so it adds a node but never an edge.
+{{ identity_sightings('stg_crm__member_changes', 'crm_referrer', 'member_version_id',
+    'updated_at_utc', {"'member_id'": 'referrer_member_id'}) }}
