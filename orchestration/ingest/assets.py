@@ -18,7 +18,7 @@ from orchestration import settings
 from orchestration.ingest.contracts import SOURCES, Source
 from orchestration.ingest.loader import as_records, load_partitions, summarise
 from orchestration.ingest.partitions import export_day_partitions
-from orchestration.quality.accuracy import below_target
+from orchestration.quality.accuracy import below_target, day_below_target
 
 VALIDITY_CHECK = "valid_row_share"
 
@@ -62,8 +62,8 @@ def top_reasons(conn, source: str, day: str, limit: int = 3) -> list[tuple]:
 
 
 def validity_check_result(conn, source: Source, days: list[str]) -> AssetCheckResult:
-    """Fails when a day, or the run's days together, are below the accuracy target with 95%
-    confidence (see orchestration.quality.accuracy)."""
+    """Fails when a day, or the run's days together, are confidently below the accuracy target
+    (see orchestration.quality.accuracy)."""
     per_day = partition_validity(conn, source.name, days)
     target = settings.ACCURACY_TARGET
     failing = [
