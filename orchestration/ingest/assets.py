@@ -18,7 +18,7 @@ from orchestration import settings
 from orchestration.ingest.contracts import SOURCES, Source
 from orchestration.ingest.loader import as_records, load_partitions, summarise
 from orchestration.ingest.partitions import export_day_partitions
-from orchestration.quality.accuracy import below_target, day_below_target
+from orchestration.quality.accuracy import below_target
 
 VALIDITY_CHECK = "valid_row_share"
 

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from orchestration.ingest.contracts import SOURCES, Source
-from orchestration.ingest.files import FileRejected, content_hash, read_landing_file
+from orchestration.ingest.files import FileRejected, ParsedFile, content_hash, read_landing_file
 from orchestration.ingest.validation import checked_rows_sql, literal, quote, raw_table_ddl
 
 AUDIT_DDL = (
@@ -88,21 +89,108 @@ def landing_files(landing: Path, source: Source, day: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def _current_entry(conn, file_path: str) -> tuple[str, str] | None:
-    row = conn.execute(
-        "SELECT content_hash, status FROM audit.load_log WHERE file_path = ? AND is_current",
-        [file_path],
-    ).fetchone()
-    return row
+@dataclass
+class _ReadFile:
+    """A landing file read and judged at file level, waiting to be written in the batch."""
+
+    result: FileLoad
+    day: str
+    digest: str
+    parsed: ParsedFile | None = None  # set only for files whose rows are to be validated
 
 
-def _loaded_elsewhere(conn, digest: str, file_path: str) -> str | None:
-    row = conn.execute(
-        "SELECT file_path FROM audit.load_log WHERE content_hash = ? AND is_current "
-        "AND status = 'loaded' AND file_path <> ? ORDER BY loaded_at LIMIT 1",
-        [digest, file_path],
-    ).fetchone()
-    return row[0] if row else None
+def _load_log_state(conn, source: Source) -> tuple[dict[str, str], dict[str, str]]:
+    """Current content hash per loaded file path, and the path that loaded each content hash."""
+    rows = conn.execute(
+        "SELECT file_path, content_hash, status FROM audit.load_log "
+        "WHERE is_current AND source = ? ORDER BY loaded_at",
+        [source.name],
+    ).fetchall()
+    current = {path: digest for path, digest, _ in rows}
+    loaded_by = {}
+    for path, digest, status in rows:
+        if status == "loaded":
+            loaded_by.setdefault(digest, path)
+    return current, loaded_by
+
+
+def _read(source: Source, path: Path, file_path: str, digest: str, original: str | None):
+    started = time.perf_counter()
+    result = FileLoad(file_path, "loaded")
+    parsed = None
+    try:
+        parsed = read_landing_file(path, source)
+    except FileRejected as rejected:
+        result.status, result.reason, result.message = (
+            "rejected_file",
+            rejected.reason,
+            str(rejected),
+        )
+        result.rows_read = result.rows_rejected = rejected.rows_read
+    else:
+        result.encoding = parsed.encoding
+        result.extra_columns = tuple(parsed.extra_columns)
+        result.rows_read = parsed.rows_read
+        if original:
+            result.status, result.reason = "duplicate_file", "duplicate_file"
+            result.message = f"byte-identical to {original}, already loaded"
+            result.rows_rejected = parsed.rows_read
+            parsed = None
+    result.duration_s = round(time.perf_counter() - started, 4)
+    return result, parsed
+
+
+def _validate_and_insert(conn, source: Source, batch: list[_ReadFile], load_id: str) -> None:
+    """Apply the row rules to every file of the batch in one query per header layout."""
+    groups: dict[tuple, list[_ReadFile]] = {}
+    for item in batch:
+        key = (tuple(item.parsed.table.column_names), tuple(item.parsed.extra_columns))
+        groups.setdefault(key, []).append(item)
+    by_path = {item.result.file_path: item for item in batch}
+    typed = ", ".join(f"__typed_{c}" for c in source.column_names)
+    for (columns, extras), items in groups.items():
+        table = pa.concat_tables(
+            item.parsed.table.append_column(
+                "_file_path", pa.array([item.result.file_path] * item.parsed.table.num_rows)
+            ).append_column("_partition_day", pa.array([item.day] * item.parsed.table.num_rows))
+            for item in items
+        )
+        present = [c for c in columns if c in source.column_names]
+        conn.register("incoming", table)
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE checked AS "
+            + checked_rows_sql(source, present, list(extras))
+        )
+        conn.unregister("incoming")
+        conn.execute(
+            f"INSERT INTO raw.{quote(source.name)} SELECT {typed}, _extra, _file_path, _line, "
+            f"_partition_day, {literal(load_id)}, now()::TIMESTAMP FROM checked "
+            "WHERE _reason IS NULL ORDER BY _file_path, _line"
+        )
+        conn.execute(
+            "INSERT INTO audit.quarantine SELECT ?, _partition_day, _file_path, _line, _reason, "
+            "_record, ?, now()::TIMESTAMP FROM checked WHERE _reason IS NOT NULL "
+            "ORDER BY _file_path, _line",
+            [source.name, load_id],
+        )
+        counts = conn.execute(
+            "SELECT _file_path, count(*) FILTER (WHERE _reason IS NULL), "
+            "count(*) FILTER (WHERE _reason IS NOT NULL) FROM checked GROUP BY _file_path"
+        ).fetchall()
+        for file_path, loaded, quarantined in counts:
+            by_path[file_path].result.rows_loaded = loaded
+            by_path[file_path].result.rows_quarantined = quarantined
+    malformed = [
+        [source.name, item.day, item.result.file_path, line, reason, text, load_id]
+        for item in batch
+        for line, reason, text in item.parsed.malformed
+    ]
+    if malformed:
+        conn.executemany(
+            "INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)", malformed
+        )
+    for item in batch:
+        item.result.rows_quarantined += len(item.parsed.malformed)
 
 
 def _forget_file(conn, source: Source, file_path: str) -> None:
@@ -111,123 +199,82 @@ def _forget_file(conn, source: Source, file_path: str) -> None:
     conn.execute("UPDATE audit.load_log SET is_current = false WHERE file_path = ?", [file_path])
 
 
-def _insert_rows(conn, source: Source, parsed, day: str, file_path: str, load_id: str) -> None:
-    conn.register("incoming", parsed.table)
-    present = [c for c in parsed.table.column_names if c in source.column_names]
-    checked = checked_rows_sql(source, present, parsed.extra_columns, day)
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {checked}")
-    conn.unregister("incoming")
-    typed = ", ".join(f"__typed_{c}" for c in source.column_names)
-    lineage = (
-        f"{literal(file_path)}, _line, DATE {literal(day)}, {literal(load_id)}, now()::TIMESTAMP"
-    )
-    conn.execute(
-        f"INSERT INTO raw.{quote(source.name)} "
-        f"SELECT {typed}, _extra, {lineage} FROM checked WHERE _reason IS NULL ORDER BY _line"
-    )
-    conn.execute(
-        "INSERT INTO audit.quarantine SELECT ?, ?, ?, _line, _reason, _record, ?, "
-        "now()::TIMESTAMP FROM checked WHERE _reason IS NOT NULL ORDER BY _line",
-        [source.name, day, file_path, load_id],
-    )
-    if parsed.malformed:
-        conn.executemany(
-            "INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [
-                [source.name, day, file_path, ln, reason, text, load_id]
-                for ln, reason, text in parsed.malformed
-            ],
-        )
-
-
-def _log(conn, source: Source, day: str, load_id: str, digest: str, result: FileLoad) -> None:
-    conn.execute(
-        "INSERT INTO audit.load_log VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, now()::TIMESTAMP, ?)",
-        [
-            load_id,
-            source.name,
-            day,
-            result.file_path,
-            digest,
-            result.encoding,
-            result.status,
-            result.reason,
-            result.message,
-            result.rows_read,
-            result.rows_loaded,
-            result.rows_quarantined,
-            result.rows_rejected,
-            list(result.extra_columns),
-            result.duration_s,
-        ],
-    )
-
-
-def load_file(conn, source: Source, path: Path, landing: Path, day: str, load_id: str) -> FileLoad:
-    started = time.perf_counter()
-    file_path = path.relative_to(landing).as_posix()
-    digest = content_hash(path)
-    current = _current_entry(conn, file_path)
-    if current and current[0] == digest:
-        return FileLoad(file_path, "unchanged")
-    result = FileLoad(file_path, "loaded")
+def _write_batch(conn, source: Source, items: list[_ReadFile], replaced: list[str], load_id: str):
+    """One transaction: replaced files forgotten, rows validated and written, files logged."""
     conn.execute("BEGIN TRANSACTION")
     try:
-        if current:
+        for file_path in replaced:
             _forget_file(conn, source, file_path)
-        original = _loaded_elsewhere(conn, digest, file_path)
-        try:
-            parsed = read_landing_file(path, source)
-        except FileRejected as rejected:
-            result.status, result.reason, result.message = (
-                "rejected_file",
-                rejected.reason,
-                str(rejected),
-            )
-            result.rows_read = result.rows_rejected = rejected.rows_read
-            conn.execute(
-                "INSERT INTO audit.quarantine VALUES (?, ?, ?, NULL, ?, ?, ?, now()::TIMESTAMP)",
-                [source.name, day, file_path, rejected.reason, str(rejected), load_id],
-            )
-        else:
-            result.encoding = parsed.encoding
-            result.extra_columns = tuple(parsed.extra_columns)
-            result.rows_read = parsed.rows_read
-            if original:
-                result.status, result.reason = "duplicate_file", "duplicate_file"
-                result.message = f"byte-identical to {original}, already loaded"
-                result.rows_rejected = parsed.rows_read
-            else:
-                _insert_rows(conn, source, parsed, day, file_path, load_id)
-                loaded, quarantined = conn.execute(
-                    "SELECT count(*) FILTER (WHERE _reason IS NULL), "
-                    "count(*) FILTER (WHERE _reason IS NOT NULL) FROM checked"
-                ).fetchone()
-                result.rows_loaded = loaded
-                result.rows_quarantined = quarantined + len(parsed.malformed)
-        result.duration_s = round(time.perf_counter() - started, 4)
-        _log(conn, source, day, load_id, digest, result)
+        to_validate = [item for item in items if item.parsed is not None]
+        if to_validate:
+            _validate_and_insert(conn, source, to_validate, load_id)
+        for item in items:
+            r = item.result
+            if r.status == "rejected_file":
+                conn.execute(
+                    "INSERT INTO audit.quarantine VALUES "
+                    "(?, ?, ?, NULL, ?, ?, ?, now()::TIMESTAMP)",
+                    [source.name, item.day, r.file_path, r.reason, r.message, load_id],
+                )
+        log_rows = [
+            [
+                load_id,
+                source.name,
+                item.day,
+                item.result.file_path,
+                item.digest,
+                item.result.encoding,
+                item.result.status,
+                item.result.reason,
+                item.result.message,
+                item.result.rows_read,
+                item.result.rows_loaded,
+                item.result.rows_quarantined,
+                item.result.rows_rejected,
+                list(item.result.extra_columns),
+                item.result.duration_s,
+            ]
+            for item in items
+        ]
+        conn.executemany(
+            "INSERT INTO audit.load_log VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, now()::TIMESTAMP, ?)",
+            log_rows,
+        )
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
         raise
-    return result
 
 
 def load_partitions(
     conn: duckdb.DuckDBPyConnection, source: Source, landing: Path, days: list[str]
 ) -> list[FileLoad]:
-    """Load every file of `source` for the export days; raise if any file fails to reconcile."""
+    """Load every file of `source` for the export days in one transaction; files already loaded
+    with the same content are skipped. Raises if any file fails to reconcile."""
     ensure_tables(conn)
     conn.execute("SET TimeZone = 'UTC'")
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    results = [
-        load_file(conn, source, path, landing, day, load_id)
-        for day in days
-        for path in landing_files(landing, source, day)
-    ]
-    if any(r.status != "unchanged" for r in results):
+    current, loaded_by = _load_log_state(conn, source)
+    results, items, replaced = [], [], []
+    for day in days:
+        for path in landing_files(landing, source, day):
+            file_path = path.relative_to(landing).as_posix()
+            digest = content_hash(path)
+            if current.get(file_path) == digest:
+                results.append(FileLoad(file_path, "unchanged"))
+                continue
+            if file_path in current:
+                replaced.append(file_path)
+                loaded_by = {h: p for h, p in loaded_by.items() if p != file_path}
+            original = loaded_by.get(digest)
+            result, parsed = _read(source, path, file_path, digest, original)
+            if result.status == "loaded":
+                loaded_by.setdefault(digest, file_path)
+            items.append(_ReadFile(result, day, digest, parsed))
+            results.append(result)
+    if items:
+        _write_batch(conn, source, items, replaced, load_id)
         mismatches = reconciliation_mismatches(conn, source.name, days)
         if mismatches:
             raise ReconciliationError(

@@ -57,7 +57,7 @@ def typed_expr(column: Column) -> str:
     raise ValueError(f"unknown contract type {column.type!r} for {column.name}")
 
 
-def _rule_checks(column: Column, partition_day: str, schema: str) -> list[str]:
+def _rule_checks(column: Column, schema: str) -> list[str]:
     name, raw, typed = column.name, quote(column.name), f"__typed_{column.name}"
     checks = []
     if column.required:
@@ -77,7 +77,7 @@ def _rule_checks(column: Column, partition_day: str, schema: str) -> list[str]:
     if column.positive:
         checks.append(f"CASE WHEN {typed} <= 0 THEN 'not_positive:{name}' END")
     if column.not_in_future:
-        checks.append(_future_check(column, partition_day))
+        checks.append(_future_check(column))
     if column.references:
         ref_source, ref_column = column.references.split(".")
         checks.append(
@@ -88,18 +88,15 @@ def _rule_checks(column: Column, partition_day: str, schema: str) -> list[str]:
     return checks
 
 
-def _future_check(column: Column, partition_day: str) -> str:
+def _future_check(column: Column) -> str:
     """A record can't be newer than the end of its export day (Asia/Shanghai)."""
     typed = f"__typed_{column.name}"
     if column.type == "date":
-        limit = f"DATE {literal(partition_day)}"
-    else:
-        limit = (
-            f"(DATE {literal(partition_day)} + INTERVAL 1 DAY "
-            f"- INTERVAL {SHANGHAI_UTC_OFFSET_HOURS} HOUR)::TIMESTAMP"
-        )
-        return f"CASE WHEN {typed} >= {limit} THEN 'future_timestamp:{column.name}' END"
-    return f"CASE WHEN {typed} > {limit} THEN 'future_timestamp:{column.name}' END"
+        return f"CASE WHEN {typed} > _partition_day THEN 'future_timestamp:{column.name}' END"
+    limit = (
+        f"(_partition_day + INTERVAL 1 DAY - INTERVAL {SHANGHAI_UTC_OFFSET_HOURS} HOUR)::TIMESTAMP"
+    )
+    return f"CASE WHEN {typed} >= {limit} THEN 'future_timestamp:{column.name}' END"
 
 
 def text_projection_sql(source: Source, present: list[str], extras: list[str]) -> str:
@@ -126,17 +123,18 @@ def text_projection_sql(source: Source, present: list[str], extras: list[str]) -
         cols.append(f"json_object({pairs})::VARCHAR AS _extra")
     else:
         cols.append("NULL::VARCHAR AS _extra")
-    cols.append("_line")
+    cols += ["_line", "_file_path", "CAST(_partition_day AS DATE) AS _partition_day"]
     return "SELECT " + ",\n  ".join(cols) + "\nFROM incoming"
 
 
 def checked_rows_sql(
-    source: Source, present: list[str], extras: list[str], partition_day: str, schema: str = "raw"
+    source: Source, present: list[str], extras: list[str], schema: str = "raw"
 ) -> str:
+    """Rows of `incoming` (text columns + _line, _file_path, _partition_day) with their verdict."""
     typed = ",\n  ".join(f"{typed_expr(c)} AS __typed_{c.name}" for c in source.columns)
     checks = ["CASE WHEN NOT _json_ok THEN 'invalid_json' END"]
     for column in source.columns:
-        checks.extend(_rule_checks(column, partition_day, schema))
+        checks.extend(_rule_checks(column, schema))
     raw_cols = ", ".join(quote(c) for c in source.column_names)
     first_broken_rule = ",\n    ".join(checks)
     return f"""
@@ -158,7 +156,7 @@ SELECT *,
   coalesce(
     _rule_reason,
     CASE WHEN row_number() OVER (
-      PARTITION BY {raw_cols}, _extra, _rule_reason IS NULL ORDER BY _line
+      PARTITION BY _file_path, {raw_cols}, _extra, _rule_reason IS NULL ORDER BY _line
     ) > 1 THEN 'duplicate_row' END
   ) AS _reason
 FROM ruled
