@@ -18,7 +18,7 @@ from orchestration import settings
 from orchestration.ingest.contracts import SOURCES, Source
 from orchestration.ingest.loader import as_records, load_partitions, summarise
 from orchestration.ingest.partitions import export_day_partitions
-from orchestration.quality.accuracy import below_target
+from orchestration.quality.accuracy import below_target, day_below_target
 
 VALIDITY_CHECK = "valid_row_share"
 
@@ -67,7 +67,7 @@ def validity_check_result(conn, source: Source, days: list[str]) -> AssetCheckRe
     per_day = partition_validity(conn, source.name, days)
     target = settings.ACCURACY_TARGET
     failing = [
-        d for d in per_day if below_target(d["loaded"], d["loaded"] + d["quarantined"], target)
+        d for d in per_day if day_below_target(d["loaded"], d["loaded"] + d["quarantined"], target)
     ]
     loaded = sum(d["loaded"] for d in per_day)
     total = loaded + sum(d["quarantined"] for d in per_day)

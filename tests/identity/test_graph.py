@@ -157,3 +157,26 @@ def test_canonical_forms():
     assert canonical_phone("00000000000")[1] == "invalid"
     assert canonical_identifier("member_id", " m00012345 ") == "M00012345"
     assert simplified_name("張 偉") == "张伟"
+
+
+def test_pairwise_accuracy_on_a_hand_counted_case():
+    from orchestration.identity.accuracy import pairwise_accuracy
+
+    # Truth: P1 owns a, b, c; P2 owns d. Records link a-b, b-c (P1) and c-d (across persons).
+    truth = pd.DataFrame(
+        [("t", "a", "P1"), ("t", "b", "P1"), ("t", "c", "P1"), ("t", "d", "P2")],
+        columns=["identity_type", "identity_value", "person_id"],
+    )
+    edges = pd.DataFrame(
+        [("t", "a", "t", "b"), ("t", "b", "t", "c"), ("t", "c", "t", "d")],
+        columns=["type_a", "value_a", "type_b", "value_b"],
+    )
+    # Predicted: {a, b} and {c, d}. Predicted pairs: ab, cd -> 1 of 2 true: precision 0.5.
+    # Linkable P1 pairs: ab, ac, bc (3); found together: ab only -> recall 1/3.
+    predicted = pd.DataFrame(
+        [("t", "a", "C1"), ("t", "b", "C1"), ("t", "c", "C2"), ("t", "d", "C2")],
+        columns=["identity_type", "identity_value", "customer_id"],
+    )
+    result = pairwise_accuracy(predicted, truth, edges)
+    assert (result["precision"], result["linkable_pairs"]) == (0.5, 3)
+    assert abs(result["recall"] - 1 / 3) < 1e-12

@@ -1,0 +1,61 @@
+"""Build a sample world and its warehouse exactly as `make run` does, in a separate process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.identity.keyed_hash import SAMPLE_WORLD_MARKER
+from orchestration.sample_world import WorldConfig, generate_world
+
+
+@dataclass(frozen=True)
+class World:
+    root: Path
+    config: WorldConfig
+    run_output: str
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def truth(self) -> Path:
+        return self.root / "truth"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "LANDING_PATH": str(self.landing),
+            "WAREHOUSE_PATH": str(self.warehouse),
+            "DAGSTER_HOME": str(self.root / "dagster_home"),
+        }
+
+
+def run_pipeline(world: World) -> subprocess.CompletedProcess:
+    (world.root / "dagster_home").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.run_pipeline"],
+        env=world.environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def build_world(root: Path, config: WorldConfig) -> World:
+    generate_world(config, root)
+    (root / "landing" / SAMPLE_WORLD_MARKER).touch()
+    world = World(root, config, "")
+    result = run_pipeline(world)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise AssertionError(f"pipeline failed on {config}:\n{output[-6000:]}")
+    return World(root, config, result.stdout)
