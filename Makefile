@@ -12,7 +12,7 @@ export UV_PYTHON ?= 3.11
 RUN := $(UV) run --frozen --no-sync
 LANDING := data/landing
 
-.PHONY: help install manifest sample sample-if-empty run dev test lint clean bench
+.PHONY: help install manifest sample sample-if-empty run dev test lint clean bench rollback
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ lint: install  ## ruff (Python) and sqlfluff (SQL)
 bench: manifest  ## Benchmark generation and build at SIZE customers
 	$(RUN) python -m orchestration.bench --customers $(SIZE) --days $(DAYS) --seed $(SEED)
 
+rollback: install  ## Publish the previous warehouse version again
+	$(RUN) python -m orchestration.publish.rollback
+
 clean:  ## Remove the warehouse, generated data, dbt artifacts and Dagster history
-	rm -rf data/warehouse.duckdb* data/landing data/truth data/published data/reports \
+	rm -rf data/warehouse.duckdb* data/build data/landing data/truth data/published data/reports \
 		dbt_project/target dbt_project/logs $(DAGSTER_HOME)

@@ -1,4 +1,4 @@
-"""The Dagster code location: assembles assets, checks, jobs, sensors and resources."""
+"""The Dagster code location: assembles assets, checks, jobs, schedules, sensors and resources."""
 
 from dagster import Definitions, in_process_executor
 
@@ -6,15 +6,22 @@ from orchestration.identity.assets import identity_assets
 from orchestration.ingest.assets import raw_assets
 from orchestration.ingest.jobs import ingest_job
 from orchestration.ingest.sensors import landing_zone_sensor
+from orchestration.publish.assets import build_publish_asset
 from orchestration.resources import dbt_resource, warehouse_resource
+from orchestration.schedules.nightly import nightly_job, nightly_schedule
 from orchestration.transform.assets import dbt_models
 from orchestration.transform.jobs import build_warehouse_job
 
+built_assets = [dbt_models, *identity_assets]
+published_warehouse = build_publish_asset([k for a in built_assets for k in a.keys])
+
 defs = Definitions(
-    assets=[*raw_assets, dbt_models, *identity_assets],
-    jobs=[ingest_job, build_warehouse_job],
+    assets=[*raw_assets, *built_assets, published_warehouse],
+    jobs=[ingest_job, build_warehouse_job, nightly_job],
+    schedules=[nightly_schedule],
     sensors=[landing_zone_sensor],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
-    # DuckDB allows one writing process: every step of a run executes in the run's process.
+    # DuckDB allows one writing process: every step of a run executes in the run's process,
+    # and DAGSTER_HOME's dagster.yaml lets one run execute at a time.
     executor=in_process_executor,
 )

@@ -60,11 +60,13 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
     for asset_key, check, _ in failed:
         print(f"  FAILED {asset_key} :: {check}")
     print(f"\nElapsed: {elapsed:.1f} s")
-    print(f"Warehouse: {settings.WAREHOUSE_PATH}")
+    print(f"Published warehouse (analysts): {settings.PUBLISHED_WAREHOUSE_PATH}")
+    print(f"Build copy (the pipeline writes): {settings.WAREHOUSE_PATH}")
     print(
         "Query the marts read-only, e.g.:\n"
-        f"  .venv/bin/python -c \"import duckdb; c = duckdb.connect('{settings.WAREHOUSE_PATH}', "
-        "read_only=True); print(c.sql('show all tables'))\""
+        "  .venv/bin/python -c \"import duckdb; "
+        f"c = duckdb.connect('{settings.PUBLISHED_WAREHOUSE_PATH}', read_only=True); "
+        "print(c.sql('select * from marts.kpi_scorecard'))\""
     )
 
 
@@ -96,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             instance=instance, raise_on_error=False
         )
         outcomes += check_outcomes(build)
-    print_summary(table_counts(settings.WAREHOUSE_PATH), outcomes, time.perf_counter() - started)
     ok = ingest.success and build is not None and build.success
+    # On success the summary describes what analysts now see; on failure, the unpublished build.
+    shown = settings.PUBLISHED_WAREHOUSE_PATH if ok else settings.WAREHOUSE_PATH
+    print_summary(table_counts(shown), outcomes, time.perf_counter() - started)
     print(
         "\nRun " + ("succeeded." if ok else "FAILED: see the Dagster UI (`make dev`) for details.")
     )

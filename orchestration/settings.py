@@ -16,7 +16,16 @@ def _path_from_env(variable: str, default: Path) -> Path:
     return Path(os.environ.get(variable, default)).expanduser().resolve()
 
 
-WAREHOUSE_PATH = _path_from_env("WAREHOUSE_PATH", REPO_ROOT / "data" / "warehouse.duckdb")
+# Write-audit-publish: every run writes the build copy; only an audited build is published, as
+# the file analysts open. Earlier published versions are kept for rollback.
+WAREHOUSE_PATH = _path_from_env("WAREHOUSE_PATH", REPO_ROOT / "data" / "build" / "warehouse.duckdb")
+PUBLISHED_WAREHOUSE_PATH = _path_from_env(
+    "PUBLISHED_WAREHOUSE_PATH", REPO_ROOT / "data" / "warehouse.duckdb"
+)
+PUBLISHED_VERSIONS_DIR = _path_from_env(
+    "PUBLISHED_VERSIONS_DIR", PUBLISHED_WAREHOUSE_PATH.parent / "published"
+)
+PUBLISHED_VERSIONS_KEPT = int(os.environ.get("PUBLISHED_VERSIONS_KEPT", "5"))
 LANDING_PATH = _path_from_env("LANDING_PATH", REPO_ROOT / "data" / "landing")
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # First export day that daily partitions cover; the sample world starts here by default.

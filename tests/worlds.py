@@ -28,13 +28,19 @@ class World:
 
     @property
     def warehouse(self) -> Path:
+        """The published warehouse: what analysts open."""
         return self.root / "warehouse.duckdb"
+
+    @property
+    def build_copy(self) -> Path:
+        return self.root / "build" / "warehouse.duckdb"
 
     def environment(self) -> dict[str, str]:
         return {
             **os.environ,
             "LANDING_PATH": str(self.landing),
-            "WAREHOUSE_PATH": str(self.warehouse),
+            "WAREHOUSE_PATH": str(self.build_copy),
+            "PUBLISHED_WAREHOUSE_PATH": str(self.warehouse),
             "DAGSTER_HOME": str(self.root / "dagster_home"),
         }
 

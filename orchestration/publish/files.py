@@ -1,0 +1,63 @@
+"""Publishing the audited build as the file analysts open, atomically, and rolling back.
+
+A published version is written in full under a temporary name, then renamed into the versions
+folder; the analysts' path is then swapped to it with one rename, which POSIX makes atomic. A
+reader that opened the previous file keeps reading it undisturbed: it is never locked out and
+never sees a half-written file. A run that fails or is killed before the swap changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+VERSION_PREFIX = "warehouse-"
+
+
+def _swap_in(version: Path, published: Path) -> None:
+    staging = published.with_name(published.name + ".publishing")
+    staging.unlink(missing_ok=True)
+    try:
+        os.link(version, staging)
+    except OSError:  # filesystems without hard links
+        shutil.copy2(version, staging)
+    os.replace(staging, published)
+
+
+def versions(versions_dir: Path) -> list[Path]:
+    return sorted(versions_dir.glob(f"{VERSION_PREFIX}*.duckdb"))
+
+
+def publish(build: Path, published: Path, versions_dir: Path, keep: int) -> Path:
+    """Copy the checkpointed build into a new version and make it the published warehouse."""
+    with duckdb.connect(str(build)) as conn:
+        conn.execute("CHECKPOINT")
+    versions_dir.mkdir(parents=True, exist_ok=True)
+    published.parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    version = versions_dir / f"{VERSION_PREFIX}{stamp}.duckdb"
+    partial = version.with_suffix(".partial")
+    shutil.copy2(build, partial)
+    os.replace(partial, version)
+    _swap_in(version, published)
+    for old in versions(versions_dir)[:-keep]:
+        old.unlink()
+    return version
+
+
+def rollback(published: Path, versions_dir: Path, build: Path) -> Path:
+    """Publish the version before the current one again, and restart the build copy from it."""
+    kept = versions(versions_dir)
+    if len(kept) < 2:
+        raise RuntimeError(f"nothing to roll back to: {len(kept)} published version(s) kept")
+    current, previous = kept[-1], kept[-2]
+    _swap_in(previous, published)
+    current.unlink()
+    build.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(previous, build)
+    build.with_name(build.name + ".wal").unlink(missing_ok=True)
+    return previous

@@ -1,0 +1,59 @@
+"""Publishing and rollback on small DuckDB files."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from orchestration.publish.files import publish, rollback, versions
+
+
+def _write(path, value: int) -> None:
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE OR REPLACE TABLE t AS SELECT ? AS v", [value])
+
+
+def _read(path) -> int:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute("SELECT v FROM t").fetchone()[0]
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return tmp_path / "build" / "w.duckdb", tmp_path / "w.duckdb", tmp_path / "published"
+
+
+def test_publish_keeps_the_last_n_versions_and_swaps_the_published_file(paths):
+    build, published, versions_dir = paths
+    build.parent.mkdir()
+    for value in range(4):
+        _write(build, value)
+        publish(build, published, versions_dir, keep=2)
+        assert _read(published) == value
+    assert [_read(v) for v in versions(versions_dir)] == [2, 3]
+
+
+def test_a_reader_of_the_old_file_is_undisturbed_by_a_publish(paths):
+    build, published, versions_dir = paths
+    build.parent.mkdir()
+    _write(build, 1)
+    publish(build, published, versions_dir, keep=3)
+    reader = duckdb.connect(str(published), read_only=True)
+    _write(build, 2)
+    publish(build, published, versions_dir, keep=3)
+    assert reader.execute("SELECT v FROM t").fetchone()[0] == 1  # still its own snapshot
+    reader.close()
+    assert _read(published) == 2
+
+
+def test_rollback_publishes_the_previous_version_and_resets_the_build(paths):
+    build, published, versions_dir = paths
+    build.parent.mkdir()
+    for value in (1, 2):
+        _write(build, value)
+        publish(build, published, versions_dir, keep=5)
+    rollback(published, versions_dir, build)
+    assert _read(published) == 1 and _read(build) == 1
+    assert len(versions(versions_dir)) == 1
+    with pytest.raises(RuntimeError, match="nothing to roll back"):
+        rollback(published, versions_dir, build)
