@@ -27,3 +27,29 @@ def test_jobs_and_sensors():
     assert defs.resolve_job_def("ingest_landing").partitions_def is not None
     assert defs.resolve_job_def("build_warehouse") is not None
     assert defs.resolve_sensor_def("landing_zone_sensor") is not None
+
+
+def test_nightly_schedule_runs_at_two_shanghai_time_for_the_day_that_ended():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dagster import DagsterInstance, build_schedule_context
+
+    schedule = defs.resolve_schedule_def("nightly_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Shanghai")
+    tick = datetime(2026, 3, 2, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    context = build_schedule_context(
+        instance=DagsterInstance.ephemeral(), scheduled_execution_time=tick
+    )
+    [request] = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-03-01"
+    assert schedule.job_name == "nightly"
+
+
+def test_nightly_job_ends_in_publishing_and_retries_transient_failures():
+    graph = defs.resolve_asset_graph()
+    published = AssetKey(["published_warehouse"])
+    assert graph.get(published).parent_keys  # publishes only after what it depends on
+    job = defs.resolve_job_def("nightly")
+    assert job.partitions_def is not None
+    assert job.op_retry_policy.max_retries == 2
