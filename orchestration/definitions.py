@@ -6,13 +6,14 @@ from orchestration.identity.assets import identity_assets
 from orchestration.ingest.assets import raw_assets
 from orchestration.ingest.jobs import ingest_job
 from orchestration.ingest.sensors import landing_zone_sensor
+from orchestration.privacy.assets import erasure
 from orchestration.publish.assets import build_publish_asset
 from orchestration.resources import dbt_resource, warehouse_resource
 from orchestration.schedules.nightly import nightly_job, nightly_schedule
 from orchestration.transform.assets import dbt_models
 from orchestration.transform.jobs import build_warehouse_job
 
-built_assets = [dbt_models, *identity_assets]
+built_assets = [erasure, dbt_models, *identity_assets]
 published_warehouse = build_publish_asset([k for a in built_assets for k in a.keys])
 
 defs = Definitions(

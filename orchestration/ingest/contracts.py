@@ -45,6 +45,8 @@ class Column:
     positive: bool = False
     not_in_future: bool = False
     references: str | None = None  # "<source>.<column>" that must already be loaded
+    # personal data (PIPL): "phone", "identifier", "name", or "reference" (names another person)
+    personal: str | None = None
     description: str = ""
 
 
@@ -61,6 +63,10 @@ class Source:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def personal_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.personal)
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -159,15 +165,23 @@ SOURCES: tuple[Source, ...] = (
         "(sign-up, tier, consent, referrer).",
         ("member_id", "updated_at"),
         (
-            C("member_id", required=True),
-            C("phone"),
-            C("member_name"),
-            C("unionid", description="WeChat unionid bound to the membership."),
+            C("member_id", personal="identifier", required=True),
+            C("phone", personal="phone"),
+            C("member_name", personal="name"),
+            C(
+                "unionid",
+                personal="identifier",
+                description="WeChat unionid bound to the membership.",
+            ),
             C("signup_time", "timestamp", required=True, not_in_future=True),
             C("signup_channel", required=True, allowed=(*SALES_CHANNELS, "wechat")),
             C("tier", required=True, allowed=("regular", "silver", "gold", "platinum")),
             C("home_store_id", references="stores.store_id"),
-            C("referrer_member_id", description="Member who referred this one (以老带新)."),
+            C(
+                "referrer_member_id",
+                personal="identifier",
+                description="Member who referred this one (以老带新).",
+            ),
             C("marketing_consent", "boolean", required=True),
             C("consent_updated_at", "timestamp"),
             C("updated_at", "timestamp", required=True, not_in_future=True),
@@ -181,7 +195,7 @@ SOURCES: tuple[Source, ...] = (
         ("points_txn_id",),
         (
             C("points_txn_id", required=True),
-            C("member_id", required=True),
+            C("member_id", personal="identifier", required=True),
             C("txn_time", "timestamp", required=True, not_in_future=True),
             C("channel", required=True, allowed=SALES_CHANNELS),
             C("order_id"),
@@ -198,9 +212,13 @@ SOURCES: tuple[Source, ...] = (
             C("receipt_id", required=True),
             C("store_id", required=True, references="stores.store_id"),
             C("receipt_time", "timestamp", required=True, not_in_future=True),
-            C("member_id"),
-            C("phone", description="As keyed in by staff; sometimes the store's own phone."),
-            C("customer_name"),
+            C("member_id", personal="identifier"),
+            C(
+                "phone",
+                personal="phone",
+                description="As keyed in by staff; sometimes the store's own phone.",
+            ),
+            C("customer_name", personal="name"),
             C("guide_id", description="Shopping guide who served the sale."),
             C("pickup_order_id", description="Online order fulfilled by this receipt (BOPIS)."),
             C("pickup_platform", allowed=PLATFORMS_ECOM),
@@ -235,11 +253,20 @@ SOURCES: tuple[Source, ...] = (
         (
             C("platform", required=True, allowed=PLATFORMS_ECOM),
             C("order_id", required=True),
-            C("buyer_id", required=True, description="Platform buyer id (openid on mini-program)."),
-            C("member_id", description="Brand member bound to the buyer account, if any."),
-            C("phone", description="Masked (138****8000) on Tmall and JD."),
-            C("receiver_name"),
-            C("unionid"),
+            C(
+                "buyer_id",
+                personal="identifier",
+                required=True,
+                description="Platform buyer id (openid on mini-program).",
+            ),
+            C(
+                "member_id",
+                personal="identifier",
+                description="Brand member bound to the buyer account, if any.",
+            ),
+            C("phone", personal="phone", description="Masked (138****8000) on Tmall and JD."),
+            C("receiver_name", personal="name"),
+            C("unionid", personal="identifier"),
             C("order_time", "timestamp", required=True, not_in_future=True),
             C("status", required=True, allowed=("paid", "shipped", "completed", "cancelled")),
             C("gross_amount", "decimal", required=True, non_negative=True),
@@ -294,12 +321,20 @@ SOURCES: tuple[Source, ...] = (
             C("platform", required=True, allowed=SOCIAL_PLATFORMS),
             C("event_type", required=True, allowed=SOCIAL_EVENT_TYPES),
             C("event_time", "timestamp", required=True, not_in_future=True),
-            C("platform_user_id", description="Xiaohongshu / Douyin / Weibo user id."),
-            C("unionid"),
-            C("openid"),
-            C("phone", description="Recorded by a shopping guide during a consultation."),
-            C("member_id"),
-            C("device_id"),
+            C(
+                "platform_user_id",
+                personal="identifier",
+                description="Xiaohongshu / Douyin / Weibo user id.",
+            ),
+            C("unionid", personal="identifier"),
+            C("openid", personal="identifier"),
+            C(
+                "phone",
+                personal="phone",
+                description="Recorded by a shopping guide during a consultation.",
+            ),
+            C("member_id", personal="identifier"),
+            C("device_id", personal="identifier"),
             C("content_id"),
             C("campaign_id"),
             C("guide_id"),
@@ -315,9 +350,9 @@ SOURCES: tuple[Source, ...] = (
             C("visit_id", required=True),
             C("store_id", required=True, references="stores.store_id"),
             C("visit_time", "timestamp", required=True, not_in_future=True),
-            C("member_id"),
-            C("phone"),
-            C("device_id"),
+            C("member_id", personal="identifier"),
+            C("phone", personal="phone"),
+            C("device_id", personal="identifier"),
         ),
         depends_on=("stores",),
     ),
@@ -341,8 +376,8 @@ SOURCES: tuple[Source, ...] = (
         (
             C("request_id", required=True),
             C("requested_at", "timestamp", required=True, not_in_future=True),
-            C("phone"),
-            C("member_id"),
+            C("phone", personal="phone"),
+            C("member_id", personal="identifier"),
         ),
     ),
 )

@@ -38,6 +38,8 @@ AUDIT_DDL = (
         rows_loaded BIGINT NOT NULL,
         rows_quarantined BIGINT NOT NULL,
         rows_rejected BIGINT NOT NULL,    -- rows of a rejected or duplicate file
+        rows_erased BIGINT NOT NULL,      -- loaded rows later erased on a deletion request
+        quarantine_erased BIGINT NOT NULL,  -- quarantined rows later erased likewise
         extra_columns VARCHAR[],
         is_current BOOLEAN NOT NULL,      -- false once the file was replaced by a newer version
         loaded_at TIMESTAMP NOT NULL,
@@ -238,7 +240,7 @@ def _write_batch(conn, source: Source, items: list[_ReadFile], replaced: list[st
         ]
         conn.executemany(
             "INSERT INTO audit.load_log VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, now()::TIMESTAMP, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, true, now()::TIMESTAMP, ?)",
             log_rows,
         )
         conn.execute("COMMIT")
@@ -320,8 +322,8 @@ def reconciliation_mismatches(
         LEFT JOIN quarantined q USING (file_path)
         WHERE {" AND ".join(filters)}
           AND (l.rows_read <> l.rows_loaded + l.rows_quarantined + l.rows_rejected
-               OR coalesce(ld.n, 0) <> l.rows_loaded
-               OR coalesce(q.n, 0) <> l.rows_quarantined)
+               OR coalesce(ld.n, 0) <> l.rows_loaded - l.rows_erased
+               OR coalesce(q.n, 0) <> l.rows_quarantined - l.quarantine_erased)
         """,
         params,
     ).fetchall()
