@@ -23,6 +23,7 @@ from orchestration.identity.graph import resolve
 from orchestration.identity.keyed_hash import hashing_key, keyed_hash
 from orchestration.identity.normalise import canonical_identifier, canonical_phone
 from orchestration.identity.stable_ids import assign_customer_ids
+from orchestration.privacy.erasure import withhold_erased_customers
 
 CANONICAL_FORMS = AssetKey(["identity", "identifier_canonical_forms"])
 IDENTITY_MAP = AssetKey(["identity", "customer_identity_map"])
@@ -154,6 +155,7 @@ def customer_identity_map(
             identity_map.identity_type + ":" + identity_map.identity_value
         )
         identity_map["identity_hash"] = keyed_hash(identity_map.identity_key, key)
+        identity_map = withhold_erased_customers(conn, identity_map, key)
         _replace_table(conn, "customer_identity_map", identity_map)
         guards = resolution.guard_events.assign(resolved_at=pd.Timestamp.now(tz="UTC"))
         _replace_table(conn, "merge_guard_events", guards)

@@ -246,3 +246,32 @@ def erase_requested_people(conn, key: bytes) -> ErasureReport:
         raise
     report.requests_processed = len(new_requests)
     return report
+
+
+def withhold_erased_customers(conn, identity_map: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """Drop from a fresh identity map every customer that holds an erased identifier, and add all
+    of that customer's identifiers to the erasure set, so the next run erases the rest of the
+    person from raw too (identifiers first seen with tonight's data are known only now)."""
+    if not _table_exists(conn, "privacy", "erased_identities"):
+        return identity_map
+    erased_hashes = {
+        h for (h,) in conn.execute("SELECT identity_hash FROM privacy.erased_identities").fetchall()
+    }
+    if not erased_hashes:
+        return identity_map
+    kinds = identity_map.identity_type.map(lambda t: "phone" if t == "phone" else "identifier")
+    keys = pd.Series(
+        [match_key(v, k) for v, k in zip(identity_map.identity_value, kinds, strict=True)],
+        index=identity_map.index,
+    )
+    hashes = keyed_hash(keys.fillna(""), key)
+    customers = set(identity_map.loc[hashes.isin(erased_hashes), "customer_id"].dropna())
+    held = identity_map.customer_id.isin(customers)
+    new = sorted(set(hashes[held]) - erased_hashes)
+    if new:
+        conn.register("new_hashes", pd.DataFrame({"h": new}))
+        conn.execute(
+            "INSERT INTO privacy.erased_identities SELECT h, now()::TIMESTAMP FROM new_hashes"
+        )
+        conn.unregister("new_hashes")
+    return identity_map[~held]

@@ -1,0 +1,126 @@
+"""Write-audit-publish and erasure, end to end on a copy of the small world."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.worlds import World, run_pipeline
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def world_copy(small_world, tmp_path) -> World:
+    root = tmp_path / "world"
+    shutil.copytree(small_world.root, root)
+    return replace(small_world, root=root)
+
+
+def _corrupt_one_day(world: World) -> str:
+    """Append 6% rows with an unknown store to the busiest POS receipts file."""
+    files = sorted((world.landing / "pos_receipts").glob("*/*.csv"), key=lambda p: p.stat().st_size)
+    target = files[-1]
+    encoding = "gb18030" if b"\xef\xbb\xbf" not in target.read_bytes()[:3] else "utf-8-sig"
+    text = target.read_bytes().decode(encoding)
+    lines = text.rstrip("\n").split("\n")
+    bad_rows = max(len(lines) // 16, 60)
+    template = lines[1].split(",")
+    extra = []
+    for n in range(bad_rows):
+        row = list(template)
+        row[0], row[1] = f"CORRUPT{n}", "S9999"
+        extra.append(",".join(row))
+    target.write_bytes(("\n".join(lines + extra) + "\n").encode(encoding))
+    return target.parent.name
+
+
+def test_a_corrupted_source_blocks_downstream_and_leaves_the_published_warehouse(world_copy):
+    before = _digest(world_copy.warehouse)
+    day = _corrupt_one_day(world_copy)
+    result = run_pipeline(world_copy)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"pos_receipts {day}" in output and "unknown_reference:store_id" in output
+    assert "FAILED raw/pos_receipts :: valid_row_share" in result.stdout
+    assert _digest(world_copy.warehouse) == before
+
+
+def test_a_killed_run_leaves_the_published_warehouse_and_the_next_run_succeeds(world_copy):
+    before = _digest(world_copy.warehouse)
+    (world_copy.landing / ".rebuild").touch()  # nothing new: the run rebuilds staging and marts
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.run_pipeline"],
+        env=world_copy.environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    time.sleep(25)  # well into the dbt build
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert _digest(world_copy.warehouse) == before
+    assert run_pipeline(world_copy).returncode == 0
+
+
+def test_readers_query_throughout_a_build_without_errors(world_copy):
+    errors, reads, done = [], [], threading.Event()
+
+    def read_continuously():
+        while not done.is_set():
+            try:
+                with duckdb.connect(str(world_copy.warehouse), read_only=True) as conn:
+                    reads.append(conn.execute("SELECT count(*) FROM marts.fct_orders").fetchone())
+            except Exception as exc:  # any failure is what this test looks for
+                errors.append(repr(exc))
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=read_continuously)
+    reader.start()
+    try:
+        assert run_pipeline(world_copy).returncode == 0
+    finally:
+        done.set()
+        reader.join()
+    assert errors == [] and len(reads) > 20
+
+
+def test_a_deletion_request_leaves_no_trace_in_the_published_warehouse(world_copy):
+    """The first build learns the person's other identifiers; the next run erases them all."""
+    small_world = world_copy
+    assert run_pipeline(small_world).returncode == 0
+    persons = pd.read_parquet(small_world.truth / "persons.parquet")
+    deleted = set(persons.loc[persons.is_deleted_request, "person_id"])
+    assert deleted, "the small world must contain a deletion request"
+    identities = pd.read_parquet(small_world.truth / "identities.parquet")
+    values = identities.loc[identities.person_id.isin(deleted), "identity_value"]
+    needles = {v for v in values} | {v[3:] for v in values if v.startswith("+86")}
+    orders = pd.read_parquet(small_world.truth / "orders.parquet")
+    order_ids = set(orders.loc[orders.person_id.isin(deleted), "order_id"])
+    with duckdb.connect(str(small_world.warehouse), read_only=True) as conn:
+        columns = conn.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE data_type = 'VARCHAR' AND table_schema NOT IN ('information_schema', "
+            "'pg_catalog')"
+        ).fetchall()
+        found = []
+        for schema, table, column in columns:
+            distinct = conn.execute(
+                f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
+            ).fetchall()
+            for (value,) in distinct:
+                if value in order_ids or any(n in value for n in needles):
+                    found.append((schema, table, column, value))
+    assert found == []
