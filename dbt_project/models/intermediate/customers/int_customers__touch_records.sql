@@ -1,0 +1,140 @@
+{#-
+    Every identity-bearing record resolved to its customer (int_identity__record_customers), with
+    its channel, its local time and what kind of touch it was. Records whose identifiers are all
+    blocked or shared are anonymous and have no row. Referrer mentions (crm_referrer) are not a
+    touch by the referrer and are left to fct_referrals.
+-#}
+with
+
+record_customers as (
+
+    select * from {{ ref('int_identity__record_customers') }}
+
+),
+
+receipts as (
+
+    select * from {{ ref('stg_pos__receipts') }}
+
+),
+
+visits as (
+
+    select * from {{ ref('stg_stores__visits') }}
+
+),
+
+online_orders as (
+
+    select * from {{ ref('stg_ecom__orders') }}
+
+),
+
+social_events as (
+
+    select * from {{ ref('stg_social__events') }}
+
+),
+
+member_versions as (
+
+    select * from {{ ref('stg_crm__member_changes') }}
+
+),
+
+touches as (
+
+    select
+        'pos_receipt' as record_source,
+        receipt_id as record_id,
+        channel,
+        case when is_pickup_fulfilment then 'store_pickup' else 'purchase' end as touch_kind,
+        cast(null as {{ dbt.type_string() }}) as touch_detail,
+        store_id,
+        purchased_at_utc as touched_at_utc,
+        purchased_at_local as touched_at_local
+    from receipts
+
+    union all
+
+    select
+        'store_visit' as record_source,
+        visit_id as record_id,
+        'pos' as channel,
+        'store_visit' as touch_kind,
+        cast(null as {{ dbt.type_string() }}) as touch_detail,
+        store_id,
+        visited_at_utc as touched_at_utc,
+        visited_at_local as touched_at_local
+    from visits
+
+    union all
+
+    select
+        'ecom_order' as record_source,
+        {{ dbt.concat(['platform', "':'", 'order_id']) }} as record_id,
+        channel,
+        'purchase' as touch_kind,
+        status as touch_detail,
+        pickup_store_id as store_id,
+        ordered_at_utc as touched_at_utc,
+        ordered_at_local as touched_at_local
+    from online_orders
+
+    union all
+
+    select
+        'social_event' as record_source,
+        event_id as record_id,
+        channel,
+        case
+            when event_type = 'consultation' then 'consultation'
+            when event_type = 'follow' then 'follow'
+            when event_type = 'campaign_click' then 'campaign_click'
+            when event_type = 'miniprogram_visit' then 'site_visit'
+            else 'content_touch'
+        end as touch_kind,
+        event_type as touch_detail,
+        store_id,
+        occurred_at_utc as touched_at_utc,
+        occurred_at_local as touched_at_local
+    from social_events
+
+    union all
+
+    -- the first version of a member is the sign-up, on its sign-up channel; later versions are
+    -- profile changes in the CRM, not a channel touch (no channel)
+    select
+        'crm_member' as record_source,
+        member_version_id as record_id,
+        case when version_number = 1 then signup_channel end as channel,
+        case when version_number = 1 then 'sign_up' else 'member_update' end as touch_kind,
+        tier as touch_detail,
+        home_store_id as store_id,
+        case
+            when version_number = 1 then signed_up_at_utc else updated_at_utc
+        end as touched_at_utc,
+        case
+            when version_number = 1 then signed_up_at_local else updated_at_local
+        end as touched_at_local
+    from member_versions
+
+)
+
+select
+    touches.record_source,
+    touches.record_id,
+    record_customers.customer_id,
+    record_customers.resolved_by_identity_type,
+    touches.channel,
+    touches.touch_kind,
+    touches.touch_detail,
+    touches.store_id,
+    touches.touched_at_utc,
+    touches.touched_at_local,
+    cast(touches.touched_at_local as date) as touch_date_local
+from touches
+inner join record_customers
+    on
+        touches.record_source = record_customers.record_source
+        and touches.record_id = record_customers.record_id
