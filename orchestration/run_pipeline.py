@@ -6,8 +6,10 @@ Runs go through the Dagster instance in DAGSTER_HOME, so they appear in the UI (
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance
@@ -39,6 +41,24 @@ def check_outcomes(result) -> list[tuple[str, str, bool]]:
     return outcomes
 
 
+def step_timings(result) -> list[dict]:
+    """Wall time of each step of a run and the assets it materialised (for `make bench`)."""
+    started: dict[str, float] = {}
+    assets: dict[str, list[str]] = {}
+    steps = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_START:
+            started[event.step_key] = event.timestamp
+        elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            assets.setdefault(event.step_key, []).append(event.asset_key.to_user_string())
+        elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            seconds = event.timestamp - started[event.step_key]
+            steps.append({"step": event.step_key, "seconds": round(seconds, 3)})
+    for step in steps:
+        step["assets"] = assets.get(step["step"], [])
+    return steps
+
+
 def table_counts(path) -> list[tuple[str, str, int]]:
     with duckdb.connect(str(path), read_only=True) as conn:
         tables = conn.execute(
@@ -64,7 +84,7 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
     print(f"Build copy (the pipeline writes): {settings.WAREHOUSE_PATH}")
     print(
         "Query the marts read-only, e.g.:\n"
-        "  .venv/bin/python -c \"import duckdb; "
+        '  .venv/bin/python -c "import duckdb; '
         f"c = duckdb.connect('{settings.PUBLISHED_WAREHOUSE_PATH}', read_only=True); "
         "print(c.sql('select * from marts.kpi_scorecard'))\""
     )
@@ -72,7 +92,8 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.parse_args(argv)
+    parser.add_argument("--timings", help="write each step's wall time to this JSON file")
+    args = parser.parse_args(argv)
     from orchestration.definitions import defs  # after settings, so dbt sees WAREHOUSE_PATH
 
     started = time.perf_counter()
@@ -99,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         outcomes += check_outcomes(build)
     ok = ingest.success and build is not None and build.success
+    if args.timings:
+        runs = [("ingest", ingest), ("build", build)]
+        timings = {name: step_timings(run) for name, run in runs if run is not None}
+        Path(args.timings).write_text(json.dumps(timings, indent=2))
     # On success the summary describes what analysts now see; on failure, the unpublished build.
     shown = settings.PUBLISHED_WAREHOUSE_PATH if ok else settings.WAREHOUSE_PATH
     print_summary(table_counts(shown), outcomes, time.perf_counter() - started)
