@@ -5,6 +5,7 @@ from dagster import Definitions, in_process_executor
 from orchestration.customers.assets import customer_assets
 from orchestration.identity.assets import identity_assets
 from orchestration.ingest.assets import raw_assets
+from orchestration.journeys.assets import journey_assets
 from orchestration.ingest.jobs import ingest_job
 from orchestration.ingest.sensors import landing_zone_sensor
 from orchestration.privacy.assets import erasure
@@ -14,7 +15,7 @@ from orchestration.schedules.nightly import nightly_job, nightly_schedule
 from orchestration.transform.assets import dbt_models
 from orchestration.transform.jobs import build_warehouse_job
 
-built_assets = [erasure, dbt_models, *identity_assets, *customer_assets]
+built_assets = [erasure, dbt_models, *identity_assets, *customer_assets, *journey_assets]
 published_warehouse = build_publish_asset([k for a in built_assets for k in a.keys])
 
 defs = Definitions(

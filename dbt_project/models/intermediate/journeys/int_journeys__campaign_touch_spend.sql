@@ -1,0 +1,185 @@
+{#-
+    Every campaign touch (a touchpoint carrying a campaign_id: social events and the purchases a
+    platform credits to a campaign) with its share of the campaign's spend and why it was wasted.
+    Allocation: each (campaign, spend day)'s spend is split evenly over the campaign's touches
+    on that local day; spend of a campaign-day without touches stays unallocated.
+    Waste (journeys_docs.md, `marketing_waste`), first reason that applies:
+    - opted_out: a member record of the customer valid at the touch has marketing consent false;
+    - recent_buyer: the customer bought the campaign's promoted category in a valid sale within
+      var('waste_recent_purchase_days') days before the touch;
+    - over_frequency_cap: the touch is beyond the customer's var('touch_frequency_cap_per_month')-th
+      marketing touch of the local month.
+    Anonymous touches carry spend but cannot be judged: never waste.
+-#}
+{%- set recent_days = var('waste_recent_purchase_days') %}
+{%- set cap = var('touch_frequency_cap_per_month') %}
+with
+
+touchpoints as (
+
+    select * from {{ ref('fct_touchpoints') }}
+
+),
+
+spend as (
+
+    select * from {{ ref('stg_marketing__spend') }}
+
+),
+
+campaigns as (
+
+    select * from {{ ref('stg_marketing__campaigns') }}
+
+),
+
+member_versions as (
+
+    select * from {{ ref('stg_crm__member_changes') }}
+
+),
+
+record_customers as (
+
+    select * from {{ ref('int_identity__record_customers') }}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('fct_order_lines') }}
+
+),
+
+marketing_touch_numbers as (
+
+    select
+        touchpoint_key,
+        row_number() over (
+            partition by customer_id, touch_month
+            order by touched_at_local asc, touchpoint_key asc
+        ) as month_touch_number
+    from touchpoints
+    where
+        is_marketing_touch
+        and customer_id is not null
+
+),
+
+campaign_touches as (
+
+    select
+        touchpoints.touchpoint_key,
+        touchpoints.customer_id,
+        touchpoints.channel,
+        touchpoints.touchpoint_type,
+        touchpoints.campaign_id,
+        touchpoints.touched_at_local,
+        touchpoints.touch_date_local,
+        marketing_touch_numbers.month_touch_number,
+        count(*) over (
+            partition by touchpoints.campaign_id, touchpoints.touch_date_local
+        ) as campaign_day_touches
+    from touchpoints
+    left join marketing_touch_numbers
+        on touchpoints.touchpoint_key = marketing_touch_numbers.touchpoint_key
+    where touchpoints.campaign_id is not null
+
+),
+
+consent_versions as (
+
+    select
+        record_customers.customer_id,
+        {{ to_local_time('member_versions.valid_from_utc') }} as valid_from_local,
+        {{ to_local_time('member_versions.valid_to_utc') }} as valid_to_local
+    from member_versions
+    inner join record_customers
+        on
+            member_versions.member_version_id = record_customers.record_id
+            and record_customers.record_source = 'crm_member'
+    where not member_versions.has_marketing_consent
+
+),
+
+opted_out_touches as (
+
+    select distinct campaign_touches.touchpoint_key
+    from campaign_touches
+    inner join consent_versions
+        on
+            campaign_touches.customer_id = consent_versions.customer_id
+            and campaign_touches.touched_at_local >= consent_versions.valid_from_local
+            and (
+                consent_versions.valid_to_local is null
+                or campaign_touches.touched_at_local < consent_versions.valid_to_local
+            )
+
+),
+
+recent_buyer_touches as (
+
+    select distinct campaign_touches.touchpoint_key
+    from campaign_touches
+    inner join campaigns
+        on campaign_touches.campaign_id = campaigns.campaign_id
+    inner join order_lines
+        on
+            campaign_touches.customer_id = order_lines.customer_id
+            and campaigns.promoted_category = order_lines.category
+            and order_lines.is_valid_sale
+            and campaign_touches.touched_at_local > order_lines.ordered_at_local
+            and {{ dbt.dateadd('day', -recent_days, 'campaign_touches.touched_at_local') }}
+            <= order_lines.ordered_at_local
+
+),
+
+allocated as (
+
+    select
+        campaign_touches.touchpoint_key,
+        campaign_touches.customer_id,
+        campaign_touches.customer_id is not null as is_identified,
+        spend.channel,
+        campaign_touches.touchpoint_type,
+        campaign_touches.campaign_id,
+        campaign_touches.touched_at_local,
+        campaign_touches.touch_date_local,
+        campaign_touches.month_touch_number,
+        spend.spend_cny / campaign_touches.campaign_day_touches as allocated_spend_cny,
+        opted_out_touches.touchpoint_key is not null as is_opted_out,
+        recent_buyer_touches.touchpoint_key is not null as is_recent_buyer,
+        coalesce(campaign_touches.month_touch_number > {{ cap }}, false) as is_over_frequency_cap
+    from campaign_touches
+    inner join spend
+        on
+            campaign_touches.campaign_id = spend.campaign_id
+            and campaign_touches.touch_date_local = spend.spend_date
+    left join opted_out_touches
+        on campaign_touches.touchpoint_key = opted_out_touches.touchpoint_key
+    left join recent_buyer_touches
+        on campaign_touches.touchpoint_key = recent_buyer_touches.touchpoint_key
+
+)
+
+select
+    touchpoint_key,
+    customer_id,
+    is_identified,
+    channel,
+    touchpoint_type,
+    campaign_id,
+    touched_at_local,
+    touch_date_local,
+    month_touch_number,
+    allocated_spend_cny,
+    is_opted_out,
+    is_recent_buyer,
+    is_over_frequency_cap,
+    case
+        when is_opted_out then 'opted_out'
+        when is_recent_buyer then 'recent_buyer'
+        when is_over_frequency_cap then 'over_frequency_cap'
+    end as waste_reason,
+    is_opted_out or is_recent_buyer or is_over_frequency_cap as is_wasted
+from allocated

@@ -1,0 +1,157 @@
+{#-
+    Every interaction of a customer with the brand, one row per touch: social events (content
+    views, likes, saves, comments, shares, follows, consultations, mini-program visits, campaign
+    clicks), identified store visits and valid purchases. Raw identifiers stay behind: the row
+    carries the resolved customer_id (null when the touch resolves to nobody).
+-#}
+with
+
+social_events as (
+
+    select * from {{ ref('stg_social__events') }}
+
+),
+
+store_visits as (
+
+    select * from {{ ref('stg_stores__visits') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+record_customers as (
+
+    select * from {{ ref('int_identity__record_customers') }}
+
+),
+
+social_touches as (
+
+    select
+        'social_event' as record_source,
+        social_events.event_id as record_id,
+        social_events.channel,
+        case
+            when
+                social_events.event_type in (
+                    'note_view', 'video_view', 'post_view', 'article_read'
+                )
+                then 'content_view'
+            else social_events.event_type
+        end as touchpoint_type,
+        social_events.event_type,
+        social_events.campaign_id,
+        social_events.store_id,
+        cast(null as {{ dbt.type_string() }}) as order_key,
+        social_events.occurred_at_utc as touched_at_utc,
+        social_events.occurred_at_local as touched_at_local
+    from social_events
+
+),
+
+visit_touches as (
+
+    select
+        'store_visit' as record_source,
+        store_visits.visit_id as record_id,
+        'pos' as channel,
+        'store_visit' as touchpoint_type,
+        'store_visit' as event_type,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        store_visits.store_id,
+        cast(null as {{ dbt.type_string() }}) as order_key,
+        store_visits.visited_at_utc as touched_at_utc,
+        store_visits.visited_at_local as touched_at_local
+    from store_visits
+
+),
+
+marketing_touches as (
+
+    select * from social_touches
+    union all
+    select * from visit_touches
+
+),
+
+identified_touches as (
+
+    select
+        touches.record_source,
+        touches.channel,
+        touches.touchpoint_type,
+        touches.event_type,
+        touches.campaign_id,
+        touches.store_id,
+        touches.order_key,
+        touches.touched_at_utc,
+        touches.touched_at_local,
+        record_customers.customer_id,
+        {{ dbt.hash(dbt.concat(['touches.record_source', "':'", 'touches.record_id'])) }}
+            as touchpoint_key
+    from marketing_touches as touches
+    left join record_customers
+        on
+            touches.record_source = record_customers.record_source
+            and touches.record_id = record_customers.record_id
+
+),
+
+purchase_touches as (
+
+    select
+        'order' as record_source,
+        orders.sales_channel as channel,
+        'purchase' as touchpoint_type,
+        'purchase' as event_type,
+        orders.campaign_id,
+        orders.fulfilment_store_id as store_id,
+        orders.order_key,
+        orders.ordered_at_utc as touched_at_utc,
+        orders.ordered_at_local as touched_at_local,
+        orders.customer_id,
+        {{ dbt.hash(dbt.concat(["'order:'", 'orders.order_key'])) }} as touchpoint_key
+    from orders
+    where orders.is_valid_sale
+
+),
+
+unioned as (
+
+    select * from identified_touches
+    union all
+    select * from purchase_touches
+
+)
+
+select
+    touchpoint_key,
+    customer_id,
+    customer_id is not null as is_identified,
+    record_source,
+    channel,
+    touchpoint_type,
+    case
+        when
+            touchpoint_type in ('content_view', 'like', 'save', 'comment', 'share', 'follow')
+            then 'seeding'
+        when touchpoint_type in ('consultation', 'miniprogram_visit') then 'private_domain'
+        when touchpoint_type = 'campaign_click' then 'campaign'
+        when touchpoint_type = 'store_visit' then 'store'
+        else 'purchase'
+    end as touchpoint_group,
+    touchpoint_type <> 'purchase' as is_marketing_touch,
+    event_type,
+    campaign_id,
+    store_id,
+    order_key,
+    touched_at_utc,
+    touched_at_local,
+    cast(touched_at_local as date) as touch_date_local,
+    cast({{ dbt.date_trunc('month', 'touched_at_local') }} as date) as touch_month
+from unioned

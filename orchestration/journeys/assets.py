@@ -1,0 +1,139 @@
+"""Data-driven channel attribution as a Dagster asset: the first-order Markov chain of journeys.
+
+Reads the distinct journey paths with their converting and non-converting counts and revenue from
+the dbt model `marts.journey_paths_for_markov`, credits conversions and revenue to channels by
+removal effect (`markov_attribution`) and writes `predictions.markov_channel_attribution`, which
+dbt reads back as the source `predictions.markov_channel_attribution` (fct_attribution_credits,
+the ROI marts).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
+
+from orchestration.journeys.markov import markov_attribution
+
+MARKOV_ATTRIBUTION = AssetKey(["predictions", "markov_channel_attribution"])
+JOURNEY_PATHS = AssetKey(["marts", "journey_paths_for_markov"])
+PATH_SEPARATOR = " > "
+
+PATHS_SQL = """
+    SELECT channel_path AS path, CAST(conversions AS BIGINT) AS conversions,
+        CAST(non_conversions AS BIGINT) AS non_conversions,
+        CAST(revenue_cny AS DOUBLE) AS revenue
+    FROM marts.journey_paths_for_markov
+    WHERE channel_path IS NOT NULL
+"""
+OUTPUT_COLUMNS = [
+    "channel",
+    "removal_effect",
+    "share",
+    "attributed_conversions",
+    "attributed_revenue_cny",
+    "journeys_with_channel",
+    "channel_touches",
+    "attributed_conversions_per_touch",
+]
+
+
+def read_paths(frame: pd.DataFrame) -> pd.DataFrame:
+    """The dbt rows (path as 'a > b > c') as markov_attribution input (path as a list)."""
+    paths = frame.copy()
+    paths["path"] = paths["path"].str.split(PATH_SEPARATOR)
+    paths["revenue"] = paths["revenue"].fillna(0.0).astype(float)
+    return paths[["path", "conversions", "non_conversions", "revenue"]]
+
+
+def channel_attribution(paths: pd.DataFrame) -> pd.DataFrame:
+    """markov_attribution plus each channel's exposure: journeys on which it appears and touches.
+
+    `attributed_conversions_per_touch` is the channel's efficiency: the conversions the removal
+    effect credits to it per touch it made (comparable across channels of different reach).
+    """
+    attribution = markov_attribution(paths).rename(
+        columns={"attributed_revenue": "attributed_revenue_cny"}
+    )
+    weight = paths["conversions"] + paths["non_conversions"]
+    exposure = (
+        pd.DataFrame(
+            {
+                "channel": [c for path in paths["path"] for c in path],
+                "touches": [w for path, w in zip(paths["path"], weight, strict=True) for _ in path],
+            }
+        )
+        .groupby("channel")["touches"]
+        .sum()
+    )
+    journeys = (
+        pd.DataFrame(
+            {
+                "channel": [c for path in paths["path"] for c in set(path)],
+                "journeys": [
+                    w for path, w in zip(paths["path"], weight, strict=True) for _ in set(path)
+                ],
+            }
+        )
+        .groupby("channel")["journeys"]
+        .sum()
+    )
+    attribution["journeys_with_channel"] = (
+        attribution["channel"].map(journeys).fillna(0).astype("int64")
+    )
+    attribution["channel_touches"] = attribution["channel"].map(exposure).fillna(0).astype("int64")
+    attribution["attributed_conversions_per_touch"] = attribution[
+        "attributed_conversions"
+    ] / attribution["channel_touches"].where(attribution["channel_touches"] > 0)
+    return attribution[OUTPUT_COLUMNS]
+
+
+def _write(conn, table: pd.DataFrame) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS predictions")
+    conn.register("markov_frame", table)
+    conn.execute(
+        "CREATE OR REPLACE TABLE predictions.markov_channel_attribution AS "
+        "SELECT CAST(channel AS VARCHAR) AS channel, "
+        "CAST(removal_effect AS DOUBLE) AS removal_effect, CAST(share AS DOUBLE) AS share, "
+        "CAST(attributed_conversions AS DOUBLE) AS attributed_conversions, "
+        "CAST(attributed_revenue_cny AS DOUBLE) AS attributed_revenue_cny, "
+        "CAST(journeys_with_channel AS BIGINT) AS journeys_with_channel, "
+        "CAST(channel_touches AS BIGINT) AS channel_touches, "
+        "CAST(attributed_conversions_per_touch AS DOUBLE) AS attributed_conversions_per_touch "
+        "FROM markov_frame"
+    )
+    conn.unregister("markov_frame")
+
+
+@asset(
+    key=MARKOV_ATTRIBUTION,
+    group_name="journeys",
+    kinds={"python", "duckdb"},
+    deps=[JOURNEY_PATHS],
+    description="Channel attribution by a first-order Markov chain over converting and "
+    "non-converting journeys: removal effect, share, attributed conversions and revenue.",
+)
+def markov_channel_attribution(warehouse: DuckDBResource) -> MaterializeResult:
+    with warehouse.get_connection() as conn:
+        paths = read_paths(conn.execute(PATHS_SQL).df())
+        table = (
+            channel_attribution(paths)
+            if len(paths)
+            else pd.DataFrame({column: [] for column in OUTPUT_COLUMNS})
+        )
+        _write(conn, table)
+    ranked = table.sort_values("share", ascending=False)
+    return MaterializeResult(
+        metadata={
+            "paths": len(paths),
+            "conversions": int(paths["conversions"].sum()) if len(paths) else 0,
+            "non_conversions": int(paths["non_conversions"].sum()) if len(paths) else 0,
+            "revenue_cny": float(paths["revenue"].sum()) if len(paths) else 0.0,
+            "channel_shares": MetadataValue.json(
+                {row.channel: round(float(row.share), 4) for row in ranked.itertuples()}
+            ),
+        }
+    )
+
+
+journey_assets = [markov_channel_attribution]
