@@ -5,11 +5,12 @@ from dagster import Definitions, in_process_executor
 from orchestration.customers.assets import customer_assets
 from orchestration.identity.assets import identity_assets
 from orchestration.ingest.assets import raw_assets
-from orchestration.journeys.assets import journey_assets
 from orchestration.ingest.jobs import ingest_job
 from orchestration.ingest.sensors import landing_zone_sensor
+from orchestration.journeys.assets import journey_assets
 from orchestration.privacy.assets import erasure
 from orchestration.publish.assets import build_publish_asset
+from orchestration.quality.checks import quality_checks
 from orchestration.resources import dbt_resource, warehouse_resource
 from orchestration.schedules.nightly import nightly_job, nightly_schedule
 from orchestration.transform.assets import dbt_models
@@ -20,6 +21,7 @@ published_warehouse = build_publish_asset([k for a in built_assets for k in a.ke
 
 defs = Definitions(
     assets=[*raw_assets, *built_assets, published_warehouse],
+    asset_checks=quality_checks,
     jobs=[ingest_job, build_warehouse_job, nightly_job],
     schedules=[nightly_schedule],
     sensors=[landing_zone_sensor],
