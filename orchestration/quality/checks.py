@@ -89,6 +89,8 @@ def build_gx_check(suite: SuiteFile) -> AssetChecksDefinition:
         asset=AssetKey(suite.asset_key),
         name=suite.check_name,
         blocking=True,
+        # A foreign-key check runs only once the parent table it looks keys up in is built.
+        additional_deps=[AssetKey(t) for t in suite.referenced_tables],
         description=f"Great Expectations suite {suite.name} "
         f"({suite.path.relative_to(suite.path.parents[1])}) on {suite.table}.",
         metadata={"suite": suite.name, "table": suite.table},

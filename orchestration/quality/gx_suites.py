@@ -36,6 +36,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -110,6 +111,16 @@ class SuiteFile:
     @property
     def derived_columns(self) -> dict[str, str]:
         return dict(self.meta.get("derived_columns", {}))
+
+    @property
+    def referenced_tables(self) -> list[list[str]]:
+        """Other tables the suite's derived columns read (the parents of its foreign keys)."""
+        found = {
+            (schema, table)
+            for sql in self.derived_columns.values()
+            for schema, table in re.findall(r"\bFROM\s+(\w+)\.(\w+)", sql, flags=re.IGNORECASE)
+        }
+        return [list(pair) for pair in sorted(found) if list(pair) != self.asset_key]
 
     @property
     def volume_min_share(self) -> float:
