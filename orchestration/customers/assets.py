@@ -19,7 +19,6 @@ from orchestration.customers.clv import fit_clv, summary_from_transactions
 CUSTOMER_CLV = AssetKey(["predictions", "customer_clv"])
 FCT_ORDERS = AssetKey(["marts", "fct_orders"])
 HORIZON_DAYS = 365
-FIT_DEGENERATE_SPEND = "degenerate_spend_model"
 
 TRANSACTIONS_SQL = """
     SELECT customer_id, order_date_local AS order_date,
@@ -45,11 +44,6 @@ def predict_clv(transactions: pd.DataFrame, observation_end):
     summary = summary_from_transactions(transactions, observation_end)
     result = fit_clv(summary, horizon_days=HORIZON_DAYS)
     table = result.predictions.assign(fit_status=result.fit_status)[CLV_COLUMNS]
-    if result.fitted and result.spend_params.get("q", 2.0) <= 1.0:
-        # Gamma-Gamma's mean order value is p*v/(q-1): with q <= 1 it has no finite mean and
-        # the spend predictions turn negative or explode; keep the purchase model, drop value.
-        table["fit_status"] = FIT_DEGENERATE_SPEND
-        table[["expected_avg_order_value", "predicted_clv"]] = float("nan")
     table["customer_id"] = table["customer_id"].astype(str)
     table["horizon_days"] = result.horizon_days
     table["observation_end"] = pd.to_datetime(observation_end) if observation_end else pd.NaT

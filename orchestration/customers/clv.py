@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
-from lifetimes.utils import ConvergenceError, summary_data_from_transaction_data
+from lifetimes.utils import (
+    ConvergenceError,
+    _customer_lifetime_value,
+    summary_data_from_transaction_data,
+)
 
 FIT_OK = "ok"
+FIT_POOLED_SPEND = "ok_pooled_spend"  # frequency model fitted; spend pooled (see below)
 FIT_EMPTY = "empty"
 FIT_TOO_FEW_REPEAT_BUYERS = "too_few_repeat_buyers"
 FIT_NOT_CONVERGED = "not_converged"
@@ -54,7 +59,7 @@ class ClvResult:
 
     @property
     def fitted(self) -> bool:
-        return self.fit_status == FIT_OK
+        return self.fit_status in (FIT_OK, FIT_POOLED_SPEND)
 
 
 def summary_from_transactions(transactions: pd.DataFrame, observation_end) -> pd.DataFrame:
@@ -103,7 +108,7 @@ def fit_clv(
         summary, frequency_model, spend_model, horizon_days, clv_months, discount_rate_monthly
     )
     return ClvResult(
-        FIT_OK,
+        FIT_POOLED_SPEND if spend_model_is_degenerate(spend_model) else FIT_OK,
         "",
         horizon_days,
         clv_months,
@@ -188,20 +193,38 @@ def _predict(
             horizon_days, frequency, recency, age
         )
     )
-    predictions["expected_avg_order_value"] = spend_model.conditional_expected_average_profit(
-        frequency, monetary
-    )
-    predictions["predicted_clv"] = spend_model.customer_lifetime_value(
+    predictions["expected_avg_order_value"] = _expected_order_value(summary, spend_model)
+    predictions["predicted_clv"] = _customer_lifetime_value(
         frequency_model,
         frequency,
         recency,
         age,
-        monetary,
+        predictions["expected_avg_order_value"],
         time=clv_months,
         discount_rate=discount_rate_monthly,
         freq="D",
     )
     return predictions.astype(float).reset_index()[PREDICTION_COLUMNS]
+
+
+def spend_model_is_degenerate(spend_model: GammaGammaFitter) -> bool:
+    """Gamma-Gamma's population mean order value is p*v/(q-1): with q <= 1 it is infinite."""
+    return float(spend_model.params_["q"]) <= 1.0
+
+
+def _expected_order_value(summary: pd.DataFrame, spend_model: GammaGammaFitter) -> pd.Series:
+    """Gamma-Gamma's conditional expectation; when the fit finds no usable heterogeneity between
+    customers (q <= 1), every customer gets the pooled mean order value of repeat purchases, the
+    limit Gamma-Gamma's shrinkage tends to as heterogeneity vanishes."""
+    if not spend_model_is_degenerate(spend_model):
+        return spend_model.conditional_expected_average_profit(
+            summary["frequency"], summary["monetary_value"]
+        )
+    spenders = _spenders(summary)
+    pooled = (spenders["frequency"] * spenders["monetary_value"]).sum() / spenders[
+        "frequency"
+    ].sum()
+    return pd.Series(pooled, index=summary.index)
 
 
 def _unfitted_predictions(summary: pd.DataFrame) -> pd.DataFrame:

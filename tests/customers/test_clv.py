@@ -191,3 +191,34 @@ def test_non_convergence_is_a_status_not_a_crash(world, monkeypatch):
     assert result.fit_status == FIT_NOT_CONVERGED
     assert result.fit_message == "optimiser did not converge"
     assert result.predictions.drop(columns="customer_id").isna().all().all()
+
+
+def test_degenerate_spend_model_falls_back_to_the_pooled_repeat_order_value():
+    """With no heterogeneity between customers Gamma-Gamma finds q <= 1 (no finite mean): every
+    customer then gets the frequency-weighted mean repeat order value, computed here by hand."""
+    import numpy as np
+
+    from orchestration.customers.clv import FIT_POOLED_SPEND, fit_clv
+
+    rng = np.random.default_rng(3)
+    n = 400
+    frequency = rng.integers(1, 6, n).astype(float)
+    age = rng.uniform(200, 365, n)
+    recency = age * rng.uniform(0.3, 1.0, n)
+    # Every customer's mean order value is one draw of the same very wide spend distribution.
+    monetary = rng.pareto(1.2, n) * 100 + 20
+    summary = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "frequency": frequency,
+            "recency": recency,
+            "T": age,
+            "monetary_value": monetary,
+        }
+    )
+    result = fit_clv(summary)
+    assert result.spend_params["q"] <= 1  # heavy-tailed spend: no finite population mean
+    pooled = (frequency * monetary).sum() / frequency.sum()
+    assert result.fit_status == FIT_POOLED_SPEND and result.fitted
+    assert np.allclose(result.predictions.expected_avg_order_value, pooled)
+    assert (result.predictions.predicted_clv > 0).all()
