@@ -183,7 +183,6 @@ def _predict(
     discount_rate_monthly: float,
 ) -> pd.DataFrame:
     frequency, recency, age = summary["frequency"], summary["recency"], summary["T"]
-    monetary = summary["monetary_value"]
     predictions = pd.DataFrame(index=summary.index)
     predictions["probability_alive"] = frequency_model.conditional_probability_alive(
         frequency, recency, age
