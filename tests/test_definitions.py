@@ -53,3 +53,11 @@ def test_nightly_job_ends_in_publishing_and_retries_transient_failures():
     job = defs.resolve_job_def("nightly")
     assert job.partitions_def is not None
     assert job.op_retry_policy.max_retries == 2
+
+
+def test_every_job_has_an_acyclic_execution_plan():
+    """dbt runs in several steps around Python assets and checks: no step may wait on itself."""
+    from dagster._core.execution.api import create_execution_plan
+
+    for name in ("ingest_landing", "build_warehouse", "nightly"):
+        assert create_execution_plan(defs.resolve_job_def(name)).step_keys_to_execute
