@@ -18,7 +18,8 @@ def test_quarantine_is_exactly_the_injected_defects(small_world):
         duplicate_files = {
             path
             for (path,) in conn.execute(
-                "SELECT file_path FROM audit.load_log WHERE is_current AND status = 'duplicate_file'"
+                "SELECT file_path FROM audit.load_log "
+                "WHERE is_current AND status = 'duplicate_file'"
             ).fetchall()
         }
     truth_rows = {
