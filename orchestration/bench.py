@@ -99,6 +99,27 @@ def raw_rows(warehouse: Path) -> int:
         return int(conn.execute("SELECT sum(rows_read) FROM audit.load_log").fetchall()[0][0])
 
 
+def ingest_throughput(warehouse: Path, timings_file: Path) -> dict[str, dict]:
+    """Rows read and rows per second of each source's load step."""
+    seconds = {
+        step["step"].removeprefix("raw__"): step["seconds"]
+        for step in json.loads(timings_file.read_text())["ingest"]
+    }
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = dict(
+            conn.execute("SELECT source, sum(rows_read) FROM audit.load_log GROUP BY 1").fetchall()
+        )
+    return {
+        source: {
+            "rows": int(n),
+            "seconds": seconds[source],
+            "rows_per_s": round(n / seconds[source]),
+        }
+        for source, n in sorted(rows.items())
+        if seconds.get(source)
+    }
+
+
 def hold_back_last_day(landing: Path, holdback: Path) -> str:
     last = max(p.name for s in SOURCES for p in (landing / s.name).glob("*") if p.is_dir())
     for folder in landing.glob(f"*/{last}"):
@@ -148,6 +169,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path) -> dict:
         [python, "-m", "orchestration.run_pipeline", "--timings", str(full_timings)], env
     )
     rows = raw_rows(workdir / "warehouse.duckdb")
+    throughput = ingest_throughput(workdir / "warehouse.duckdb", full_timings)
     read_seconds = raw_read_seconds(landing)
 
     restore(holdback, landing)
@@ -168,6 +190,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path) -> dict:
             "peak_mib": round(full_peak),
             "stages": {k: round(v, 1) for k, v in stages(full_timings).items()},
         },
+        "ingest_by_source": throughput,
         "raw_read_seconds": round(read_seconds, 2),
         "full_build_to_raw_read": round(full_seconds / read_seconds, 1),
         "nightly_increment": {
@@ -197,6 +220,9 @@ def print_table(result: dict) -> None:
         f"{rows / result['full_build']['seconds']:>14,.0f}"
     )
     print(f"{'DuckDB raw read':<22}{result['raw_read_seconds']:>10}")
+    print("ingest throughput by source (rows/s):")
+    for source, figures in result["ingest_by_source"].items():
+        print(f"  {source:<20}{figures['rows']:>12,} rows {figures['rows_per_s']:>12,} rows/s")
     print(f"full build / raw read: {result['full_build_to_raw_read']}x")
     nightly = result["nightly_increment"]
     print(
