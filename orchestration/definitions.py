@@ -11,12 +11,13 @@ from orchestration.journeys.assets import journey_assets
 from orchestration.privacy.assets import erasure
 from orchestration.publish.assets import build_publish_asset
 from orchestration.quality.checks import quality_checks
+from orchestration.reports.assets import report_assets
 from orchestration.resources import dbt_resource, warehouse_resource
 from orchestration.schedules.nightly import nightly_job, nightly_schedule
 from orchestration.transform.assets import dbt_models
 from orchestration.transform.jobs import build_warehouse_job
 
-built_assets = [erasure, dbt_models, *identity_assets, *customer_assets, *journey_assets]
+built_assets = [erasure, dbt_models, *identity_assets, *customer_assets, *journey_assets, *report_assets]
 published_warehouse = build_publish_asset([k for a in built_assets for k in a.keys])
 
 defs = Definitions(

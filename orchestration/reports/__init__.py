@@ -1,0 +1,1 @@
+"""The static HTML report written after each run (plotly, self-contained)."""
