@@ -17,7 +17,14 @@ from orchestration.schedules.nightly import nightly_job, nightly_schedule
 from orchestration.transform.assets import dbt_models
 from orchestration.transform.jobs import build_warehouse_job
 
-built_assets = [erasure, dbt_models, *identity_assets, *customer_assets, *journey_assets, *report_assets]
+built_assets = [
+    erasure,
+    dbt_models,
+    *identity_assets,
+    *customer_assets,
+    *journey_assets,
+    *report_assets,
+]
 published_warehouse = build_publish_asset([k for a in built_assets for k in a.keys])
 
 defs = Definitions(
