@@ -41,22 +41,21 @@ def check_outcomes(result) -> list[tuple[str, str, bool]]:
     return outcomes
 
 
-def step_timings(result) -> list[dict]:
+def step_timings(result, instance: DagsterInstance) -> list[dict]:
     """Wall time of each step of a run and the assets it materialised (for `make bench`)."""
-    started: dict[str, float] = {}
     assets: dict[str, list[str]] = {}
-    steps = []
     for event in result.all_events:
-        if event.event_type == DagsterEventType.STEP_START:
-            started[event.step_key] = event.timestamp
-        elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             assets.setdefault(event.step_key, []).append(event.asset_key.to_user_string())
-        elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-            seconds = event.timestamp - started[event.step_key]
-            steps.append({"step": event.step_key, "seconds": round(seconds, 3)})
-    for step in steps:
-        step["assets"] = assets.get(step["step"], [])
-    return steps
+    return [
+        {
+            "step": stats.step_key,
+            "seconds": round((stats.end_time or stats.start_time) - stats.start_time, 3),
+            "assets": assets.get(stats.step_key, []),
+        }
+        for stats in instance.get_run_step_stats(result.run_id)
+        if stats.start_time is not None
+    ]
 
 
 def table_counts(path) -> list[tuple[str, str, int]]:
@@ -122,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = ingest.success and build is not None and build.success
     if args.timings:
         runs = [("ingest", ingest), ("build", build)]
-        timings = {name: step_timings(run) for name, run in runs if run is not None}
+        timings = {name: step_timings(run, instance) for name, run in runs if run is not None}
         Path(args.timings).write_text(json.dumps(timings, indent=2))
     # On success the summary describes what analysts now see; on failure, the unpublished build.
     shown = settings.PUBLISHED_WAREHOUSE_PATH if ok else settings.WAREHOUSE_PATH
