@@ -72,7 +72,9 @@ def validity_check_result(conn, source: Source, days: list[str]) -> AssetCheckRe
     per_day = partition_validity(conn, source.name, days)
     target = settings.ACCURACY_TARGET
     failing = [
-        d for d in per_day if day_below_target(d["loaded"], d["loaded"] + d["quarantined"], target)
+        d
+        for d in per_day
+        if day_below_target(d["loaded"], d["loaded"] + d["quarantined"], target, len(per_day))
     ]
     loaded = sum(d["loaded"] for d in per_day)
     total = loaded + sum(d["quarantined"] for d in per_day)

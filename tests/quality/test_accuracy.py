@@ -1,4 +1,4 @@
-from orchestration.quality.accuracy import below_target, day_below_target, wilson_upper_bound
+from orchestration.quality.accuracy import below_target, day_below_target, day_z, wilson_upper_bound
 
 
 def test_wilson_upper_bound_matches_a_hand_computed_value():
@@ -23,3 +23,12 @@ def test_a_day_is_judged_more_strictly_than_the_run_and_only_with_enough_rows():
 
 def test_empty_partition_does_not_fail():
     assert not below_target(0, 0, 0.98)
+
+
+def test_days_of_a_backfill_share_one_error_budget():
+    assert abs(day_z(1) - 3.0902) < 1e-3  # a nightly run: 99.9% one-sided
+    assert day_z(180) > 4.3  # each of 180 days at 99.9994%
+    # 8 bad of 119: alarming for one night's load, chance among 180 days of a healthy source
+    assert day_below_target(111, 119, 0.98, days_judged=1)
+    assert not day_below_target(111, 119, 0.98, days_judged=180)
+    assert day_below_target(60, 120, 0.98, days_judged=180)  # half corrupt fails regardless
