@@ -12,7 +12,7 @@ export UV_PYTHON ?= 3.11
 RUN := $(UV) run --frozen --no-sync
 LANDING := data/landing
 
-.PHONY: help install manifest sample sample-if-empty run dev test lint clean bench rollback
+.PHONY: help install install-spark manifest sample sample-if-empty run dev test lint clean bench rollback
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ $(UV):
 	$(PYTHON) -m pip install --quiet --user uv
 
 install: $(UV)  ## Create .venv from uv.lock
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --inexact --quiet
 	@mkdir -p $(DAGSTER_HOME) && cp orchestration/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 manifest: install  ## Parse the dbt project into its manifest (Dagster reads it)
@@ -41,8 +41,11 @@ run: manifest sample-if-empty  ## Build the warehouse from the landing zone and 
 dev: manifest  ## Open the Dagster UI on localhost:3000
 	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
-test: manifest  ## Run the test suite
-	$(RUN) pytest -q -n 2
+install-spark: install  # the `spark` group: dbt-spark and PySpark for the Spark-target test
+	$(UV) sync --frozen --inexact --quiet --group spark
+
+test: manifest install-spark  ## Run the test suite (includes the Spark target; needs Java 17)
+	$(RUN) pytest -q
 
 lint: install  ## ruff (Python) and sqlfluff (SQL)
 	$(RUN) ruff check orchestration tests

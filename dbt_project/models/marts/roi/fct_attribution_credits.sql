@@ -8,6 +8,9 @@
     touches; linear when no channel on the path has an effect).
     Credits are rounded to the cent and the rounding remainder goes to the touch with the
     largest share (the latest on ties), so every model's credits sum exactly to the revenue.
+    The share is taken as a decimal (12 places) before it multiplies the revenue: rounding a
+    double at a half cent (121.00 × 0.025) differs between engines (DuckDB, Spark); a decimal
+    rounds the same everywhere.
 -#}
 {%- set half_life_days = var('attribution_half_life_days') %}
 {%- set ends_share = var('attribution_position_ends_share') %}
@@ -124,12 +127,18 @@ rounded as (
         shares.credit_share,
         weighted.revenue_cny,
         cast(
-            round(cast(weighted.revenue_cny as {{ dbt.type_numeric() }}) * shares.credit_share, 2)
+            round(
+                cast(weighted.revenue_cny as decimal(18, 2))
+                * cast(shares.credit_share as decimal(19, 12)),
+                2
+            )
             as decimal(18, 2)
         ) as rounded_credit_cny,
         row_number() over (
             partition by shares.order_key, shares.attribution_model
-            order by shares.credit_share desc, weighted.touch_sequence desc
+            order by
+                cast(shares.credit_share as decimal(19, 12)) desc,
+                weighted.touch_sequence desc
         ) as remainder_rank
     from shares
     inner join weighted
