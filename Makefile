@@ -50,7 +50,7 @@ test: manifest install-spark  ## Run the test suite (includes the Spark target; 
 lint: install  ## ruff (Python) and sqlfluff (SQL)
 	$(RUN) ruff check orchestration tests
 	$(RUN) ruff format --check orchestration tests
-	$(RUN) sqlfluff lint dbt_project/models dbt_project/macros
+	WAREHOUSE_PATH=$$(mktemp -d)/lint.duckdb $(RUN) sqlfluff lint dbt_project/models dbt_project/macros
 
 bench: manifest  ## Benchmark generation and build at SIZE customers
 	$(RUN) python -m orchestration.bench --customers $(SIZE) --days $(DAYS) --seed $(SEED)

@@ -17,7 +17,9 @@ def _accuracy(world) -> dict:
             "SELECT type_a, value_a, type_b, value_b FROM intermediate.int_identity__edges"
         ).df()
     truth = pd.read_parquet(world.truth / "identities.parquet")
-    return pairwise_accuracy(predicted, truth[["identity_type", "identity_value", "person_id"]], edges)
+    return pairwise_accuracy(
+        predicted, truth[["identity_type", "identity_value", "person_id"]], edges
+    )
 
 
 def test_default_world_precision_and_recall_meet_targets(default_world):

@@ -21,8 +21,7 @@ def _string_values(warehouse) -> list[tuple[str, str, str, str]]:
             (schema, table, column, value)
             for schema, table, column in columns
             for (value,) in conn.execute(
-                f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}" '
-                f'WHERE "{column}" IS NOT NULL'
+                f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
             ).fetchall()
         ]
 

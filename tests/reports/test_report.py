@@ -90,7 +90,8 @@ def _tiny_warehouse(path) -> None:
             """create table marts.kpi_scorecard (kpi varchar, kpi_label varchar,
             definition varchar, source_model varchar, value_unit varchar, month_start date,
             is_full_month boolean, value double, baseline_month date, baseline_value double,
-            change_vs_baseline double, target_kind varchar, target double, target_level double, is_higher_better boolean,
+            change_vs_baseline double, target_kind varchar, target double, target_level double,
+            is_higher_better boolean,
             is_on_target boolean)"""
         )
         conn.executemany(

@@ -3,7 +3,10 @@ with
 
 blocklist as (
 
-    select identity_type, identity_value, reason
+    select
+        identity_type,
+        identity_value,
+        reason
     from {{ ref('identity_blocklist') }}
 
 ),
@@ -19,6 +22,14 @@ store_phones as (
 
 )
 
-select identity_type, identity_value, reason from blocklist
+select
+    identity_type,
+    identity_value,
+    reason
+from blocklist
 union all
-select identity_type, identity_value, reason from store_phones
+select
+    identity_type,
+    identity_value,
+    reason
+from store_phones

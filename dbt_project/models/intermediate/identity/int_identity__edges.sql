@@ -3,7 +3,11 @@ with
 
 observations as (
 
-    select distinct record_source, record_id, identity_type, identity_value
+    select distinct
+        record_source,
+        record_id,
+        identity_type,
+        identity_value
     from {{ ref('int_identity__observations') }}
     where record_source <> 'store_master'
 
