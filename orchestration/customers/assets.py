@@ -15,6 +15,7 @@ from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from orchestration.customers.clv import fit_clv, summary_from_transactions
+from orchestration.warehouse_tables import replace_table
 
 CUSTOMER_CLV = AssetKey(["predictions", "customer_clv"])
 FCT_ORDERS = AssetKey(["marts", "fct_orders"])
@@ -50,19 +51,20 @@ def predict_clv(transactions: pd.DataFrame, observation_end):
     return table, result, summary
 
 
+CLV_TYPES = {
+    "customer_id": "VARCHAR",
+    "probability_alive": "DOUBLE",
+    "expected_purchases": "DOUBLE",
+    "expected_avg_order_value": "DOUBLE",
+    "predicted_clv": "DOUBLE",
+    "fit_status": "VARCHAR",
+    "horizon_days": "INTEGER",
+    "observation_end": "DATE",
+}
+
+
 def _write(conn, table: pd.DataFrame) -> None:
-    conn.execute("CREATE SCHEMA IF NOT EXISTS predictions")
-    conn.register("clv_frame", table)
-    conn.execute(
-        "CREATE OR REPLACE TABLE predictions.customer_clv AS "
-        "SELECT customer_id, CAST(probability_alive AS DOUBLE) AS probability_alive, "
-        "CAST(expected_purchases AS DOUBLE) AS expected_purchases, "
-        "CAST(expected_avg_order_value AS DOUBLE) AS expected_avg_order_value, "
-        "CAST(predicted_clv AS DOUBLE) AS predicted_clv, fit_status, "
-        "CAST(horizon_days AS INTEGER) AS horizon_days, "
-        "CAST(observation_end AS DATE) AS observation_end FROM clv_frame"
-    )
-    conn.unregister("clv_frame")
+    replace_table(conn, "predictions", "customer_clv", table[list(CLV_TYPES)], CLV_TYPES)
 
 
 @asset(

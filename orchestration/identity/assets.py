@@ -24,6 +24,7 @@ from orchestration.identity.keyed_hash import hashing_key, keyed_hash
 from orchestration.identity.normalise import canonical_identifier, canonical_phone
 from orchestration.identity.stable_ids import assign_customer_ids
 from orchestration.privacy.erasure import withhold_erased_customers
+from orchestration.warehouse_tables import replace_table
 
 CANONICAL_FORMS = AssetKey(["identity", "identifier_canonical_forms"])
 IDENTITY_MAP = AssetKey(["identity", "customer_identity_map"])
@@ -44,13 +45,6 @@ def canonicalise(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _replace_table(conn, table: str, frame: pd.DataFrame) -> None:
-    conn.execute("CREATE SCHEMA IF NOT EXISTS identity")
-    conn.register("frame", frame)
-    conn.execute(f"CREATE OR REPLACE TABLE identity.{table} AS SELECT * FROM frame")
-    conn.unregister("frame")
-
-
 @asset(
     key=CANONICAL_FORMS,
     group_name="identity",
@@ -65,7 +59,7 @@ def identifier_canonical_forms(warehouse: DuckDBResource) -> MaterializeResult:
             "FROM intermediate.int_identity__sightings"
         ).df()
         forms = canonicalise(raw)
-        _replace_table(conn, "identifier_canonical_forms", forms)
+        replace_table(conn, "identity", "identifier_canonical_forms", forms)
     status = forms.groupby(["identity_type", "canonical_status"]).size()
     return MaterializeResult(
         metadata={
@@ -156,9 +150,9 @@ def customer_identity_map(
         )
         identity_map["identity_hash"] = keyed_hash(identity_map.identity_key, key)
         identity_map = withhold_erased_customers(conn, identity_map, key)
-        _replace_table(conn, "customer_identity_map", identity_map)
+        replace_table(conn, "identity", "customer_identity_map", identity_map)
         guards = resolution.guard_events.assign(resolved_at=pd.Timestamp.now(tz="UTC"))
-        _replace_table(conn, "merge_guard_events", guards)
+        replace_table(conn, "identity", "merge_guard_events", guards)
         _append_history(conn, history, context.run_id or uuid.uuid4().hex)
     health = graph_health(identity_map)
     largest = health["largest_customer_identities"]

@@ -14,6 +14,7 @@ from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from orchestration.journeys.markov import markov_attribution
+from orchestration.warehouse_tables import replace_table
 
 MARKOV_ATTRIBUTION = AssetKey(["predictions", "markov_channel_attribution"])
 JOURNEY_PATHS = AssetKey(["marts", "journey_paths_for_markov"])
@@ -26,16 +27,17 @@ PATHS_SQL = """
     FROM marts.journey_paths_for_markov
     WHERE channel_path IS NOT NULL
 """
-OUTPUT_COLUMNS = [
-    "channel",
-    "removal_effect",
-    "share",
-    "attributed_conversions",
-    "attributed_revenue_cny",
-    "journeys_with_channel",
-    "channel_touches",
-    "attributed_conversions_per_touch",
-]
+MARKOV_TYPES = {
+    "channel": "VARCHAR",
+    "removal_effect": "DOUBLE",
+    "share": "DOUBLE",
+    "attributed_conversions": "DOUBLE",
+    "attributed_revenue_cny": "DOUBLE",
+    "journeys_with_channel": "BIGINT",
+    "channel_touches": "BIGINT",
+    "attributed_conversions_per_touch": "DOUBLE",
+}
+OUTPUT_COLUMNS = list(MARKOV_TYPES)
 
 
 def read_paths(frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,20 +91,9 @@ def channel_attribution(paths: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(conn, table: pd.DataFrame) -> None:
-    conn.execute("CREATE SCHEMA IF NOT EXISTS predictions")
-    conn.register("markov_frame", table)
-    conn.execute(
-        "CREATE OR REPLACE TABLE predictions.markov_channel_attribution AS "
-        "SELECT CAST(channel AS VARCHAR) AS channel, "
-        "CAST(removal_effect AS DOUBLE) AS removal_effect, CAST(share AS DOUBLE) AS share, "
-        "CAST(attributed_conversions AS DOUBLE) AS attributed_conversions, "
-        "CAST(attributed_revenue_cny AS DOUBLE) AS attributed_revenue_cny, "
-        "CAST(journeys_with_channel AS BIGINT) AS journeys_with_channel, "
-        "CAST(channel_touches AS BIGINT) AS channel_touches, "
-        "CAST(attributed_conversions_per_touch AS DOUBLE) AS attributed_conversions_per_touch "
-        "FROM markov_frame"
+    replace_table(
+        conn, "predictions", "markov_channel_attribution", table[OUTPUT_COLUMNS], MARKOV_TYPES
     )
-    conn.unregister("markov_frame")
 
 
 @asset(
