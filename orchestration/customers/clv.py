@@ -16,11 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
-from lifetimes.utils import (
-    ConvergenceError,
-    _customer_lifetime_value,
-    summary_data_from_transaction_data,
-)
+from lifetimes.utils import ConvergenceError, summary_data_from_transaction_data
 
 FIT_OK = "ok"
 FIT_POOLED_SPEND = "ok_pooled_spend"  # frequency model fitted; spend pooled (see below)
@@ -187,23 +183,50 @@ def _predict(
     predictions["probability_alive"] = frequency_model.conditional_probability_alive(
         frequency, recency, age
     )
-    predictions["expected_purchases"] = (
-        frequency_model.conditional_expected_number_of_purchases_up_to_time(
-            horizon_days, frequency, recency, age
-        )
-    )
+    predictions["expected_purchases"] = expected_purchases(frequency_model, summary, horizon_days)
     predictions["expected_avg_order_value"] = _expected_order_value(summary, spend_model)
-    predictions["predicted_clv"] = _customer_lifetime_value(
+    predictions["predicted_clv"] = _discounted_value(
         frequency_model,
-        frequency,
-        recency,
-        age,
+        summary,
         predictions["expected_avg_order_value"],
-        time=clv_months,
-        discount_rate=discount_rate_monthly,
-        freq="D",
+        clv_months,
+        discount_rate_monthly,
     )
     return predictions.astype(float).reset_index()[PREDICTION_COLUMNS]
+
+
+def expected_purchases(model: BetaGeoFitter, summary: pd.DataFrame, days: float) -> pd.Series:
+    """BG/NBD's expected purchases in the next `days`. When the fit finds no dropout at all
+    (a and b collapse to 0, as on a short history) lifetimes' formula is 0/0 for one-time buyers;
+    there the model is the NBD without dropout, whose expectation is (r + x) / (alpha + T) * t."""
+    expected = model.conditional_expected_number_of_purchases_up_to_time(
+        days, summary["frequency"], summary["recency"], summary["T"]
+    )
+    r, alpha = float(model.params_["r"]), float(model.params_["alpha"])
+    no_dropout = (r + summary["frequency"]) / (alpha + summary["T"]) * days
+    return expected.fillna(no_dropout)
+
+
+def _discounted_value(
+    frequency_model: BetaGeoFitter,
+    summary: pd.DataFrame,
+    order_value: pd.Series,
+    months: int,
+    discount_rate_monthly: float,
+) -> pd.Series:
+    """Sum over the coming months of expected purchases that month x order value, discounted.
+
+    The same sum as lifetimes' `customer_lifetime_value`, but with the purchases expected by
+    time 0 taken as 0: lifetimes evaluates its model at t = 0, which is NaN for customers who
+    have bought only once.
+    """
+    value = pd.Series(0.0, index=summary.index)
+    before = pd.Series(0.0, index=summary.index)
+    for month in range(1, months + 1):
+        by_then = expected_purchases(frequency_model, summary, month * DAYS_PER_MONTH)
+        value += order_value * (by_then - before) / (1 + discount_rate_monthly) ** month
+        before = by_then
+    return value
 
 
 def spend_model_is_degenerate(spend_model: GammaGammaFitter) -> bool:

@@ -222,3 +222,16 @@ def test_degenerate_spend_model_falls_back_to_the_pooled_repeat_order_value():
     assert result.fit_status == FIT_POOLED_SPEND and result.fitted
     assert np.allclose(result.predictions.expected_avg_order_value, pooled)
     assert (result.predictions.predicted_clv > 0).all()
+
+
+def test_expected_purchases_without_dropout_is_the_nbd_expectation():
+    """a, b -> 0 (no dropout seen on a short history): lifetimes gives 0/0 for one-time buyers;
+    the limit is the NBD's (r + x) / (alpha + T) * t, here (1 + 0) / (50 + 10) * 30 = 0.5."""
+    from lifetimes import BetaGeoFitter
+
+    from orchestration.customers.clv import expected_purchases
+
+    model = BetaGeoFitter()
+    model.params_ = pd.Series({"r": 1.0, "alpha": 50.0, "a": 1e-19, "b": 1e-10})
+    summary = pd.DataFrame({"frequency": [0.0], "recency": [0.0], "T": [10.0]})
+    assert abs(expected_purchases(model, summary, 30).iloc[0] - 0.5) < 1e-9
