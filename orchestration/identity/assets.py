@@ -21,14 +21,34 @@ from dagster_duckdb import DuckDBResource
 from orchestration import settings
 from orchestration.identity.graph import resolve
 from orchestration.identity.keyed_hash import hashing_key, keyed_hash
-from orchestration.identity.normalise import canonical_identifier, canonical_phone
+from orchestration.identity.normalise import (
+    canonical_identifier,
+    canonical_phone,
+    simplified_name,
+)
 from orchestration.identity.stable_ids import assign_customer_ids
 from orchestration.privacy.erasure import withhold_erased_customers
 from orchestration.warehouse_tables import replace_table
 
 CANONICAL_FORMS = AssetKey(["identity", "identifier_canonical_forms"])
 IDENTITY_MAP = AssetKey(["identity", "customer_identity_map"])
-MAX_CUSTOMER_IDENTITIES = 50  # more identifiers than any person has: a shared id slipped through
+MAX_CUSTOMER_IDENTITIES = 50
+NAMED_PHONE_SOURCES = ("stg_pos__receipts", "stg_crm__member_changes", "stg_ecom__orders")
+# Distinct (canonical phone, raw name) pairs from the records that carry both: compact.
+PHONE_NAMES_SQL = """
+    WITH named AS (
+        SELECT phone_raw, customer_name_raw AS name_raw FROM staging.stg_pos__receipts
+        UNION ALL
+        SELECT phone_raw, member_name_raw FROM staging.stg_crm__member_changes
+        UNION ALL
+        SELECT phone_raw, receiver_name_raw FROM staging.stg_ecom__orders
+    )
+    SELECT DISTINCT forms.identity_value AS phone, named.name_raw
+    FROM named
+    JOIN identity.identifier_canonical_forms AS forms
+      ON forms.identity_type = 'phone' AND forms.identity_value_raw = named.phone_raw
+    WHERE forms.identity_value IS NOT NULL AND named.name_raw IS NOT NULL
+"""  # more identifiers than any person has: a shared id slipped through
 
 
 def canonicalise(raw: pd.DataFrame) -> pd.DataFrame:
@@ -96,6 +116,20 @@ def _append_history(conn, history: pd.DataFrame, run_id: str) -> None:
     conn.unregister("history")
 
 
+def household_phones(phone_names: pd.DataFrame) -> pd.DataFrame:
+    """Phones keyed in under two or more different names (compared in Simplified Chinese)."""
+    names = phone_names.assign(name=phone_names.name_raw.map(simplified_name)).dropna()
+    counts = names.groupby("phone").name.nunique()
+    shared = counts[counts >= 2]
+    return pd.DataFrame(
+        {
+            "identity_type": "phone",
+            "identity_value": shared.index,
+            "reason": shared.astype(str).to_numpy() + " distinct names",
+        }
+    )
+
+
 def graph_health(identity_map: pd.DataFrame) -> dict:
     sizes = identity_map.dropna(subset=["customer_id"]).groupby("customer_id").size()
     return {
@@ -117,6 +151,7 @@ def graph_health(identity_map: pd.DataFrame) -> dict:
         AssetKey(["intermediate", "int_identity__edges"]),
         AssetKey(["intermediate", "int_identity__blocked_identifiers"]),
         AssetKey(["reference", "identity_types"]),
+        *(AssetKey(["staging", model]) for model in NAMED_PHONE_SOURCES),
     ],
     check_specs=[
         AssetCheckSpec(
@@ -140,7 +175,8 @@ def customer_identity_map(
         ).df()
         edges = conn.execute("SELECT * FROM intermediate.int_identity__edges").df()
         blocked = conn.execute("SELECT * FROM intermediate.int_identity__blocked_identifiers").df()
-        resolution = resolve(identifiers, edges, blocked)
+        households = household_phones(conn.execute(PHONE_NAMES_SQL).df())
+        resolution = resolve(identifiers, edges, blocked, households=households)
         mapping, history = assign_customer_ids(resolution.assignments, _previous_map(conn))
         identity_map = resolution.assignments.merge(
             mapping, on=["identity_type", "identity_value"], how="left"

@@ -7,7 +7,8 @@ the same record. The guards, in the order they apply:
 2. shared: an identifier seen with `shared_min_links` or more distinct values of a singular type
    (a phone keyed in for many members) is dropped like a blocked one;
 3. ambiguous: an identifier seen with 2 .. shared_min_links-1 distinct values of a singular type
-   (a household phone used by two members) merges nobody: it stays a customer of its own;
+   (a household phone used by two members, or by two Douyin accounts), or a phone keyed in under
+   two different names, merges nobody: it stays a customer of its own;
 4. cluster limits: a customer holds at most one value of each singular type (member_id, unionid);
    where a chain of weaker links would join two, edges are taken strongest first and the edge
    that would break the limit is refused.
@@ -69,13 +70,16 @@ def _link_counts(e: pd.DataFrame, node_type: np.ndarray, singular: tuple[str, ..
     return both.groupby(["a", "neighbour_type"]).size().rename("links").reset_index()
 
 
-def _guarded_nodes(e, nodes, blocked, rules) -> pd.DataFrame:
+def _guarded_nodes(e, nodes, blocked, households, rules) -> pd.DataFrame:
     """node, guard, detail for every blocked, shared or ambiguous identifier."""
     node_type = nodes.identity_type.to_numpy()
     frames = []
     if len(blocked):
         b = nodes.merge(blocked, on=["identity_type", "identity_value"])
         frames.append(pd.DataFrame({"node": b.node, "guard": "blocked", "detail": b.reason}))
+    if len(households):
+        h = nodes.merge(households, on=["identity_type", "identity_value"])
+        frames.append(pd.DataFrame({"node": h.node, "guard": "ambiguous", "detail": h.reason}))
     links = _link_counts(e, node_type, rules.singular_types)
     links = links[links.links >= 2]
     shared = links.links >= rules.shared_min_links
@@ -135,17 +139,20 @@ def resolve(
     edges: pd.DataFrame,
     blocked: pd.DataFrame | None = None,
     rules: ResolutionRules | None = None,
+    households: pd.DataFrame | None = None,
 ) -> Resolution:
-    """Cluster identifiers into customers. See the module docstring for the guards."""
+    """Cluster identifiers into customers. See the module docstring for the guards.
+
+    `households` (identity_type, identity_value, reason) lists identifiers known from other
+    evidence to be used by several people (a phone keyed in under two different names): they are
+    ambiguous, like one seen with two members."""
     rules = rules or ResolutionRules()
-    blocked = (
-        blocked
-        if blocked is not None
-        else pd.DataFrame(columns=["identity_type", "identity_value", "reason"])
-    )
+    empty = pd.DataFrame(columns=["identity_type", "identity_value", "reason"])
+    blocked = blocked if blocked is not None else empty
+    households = households if households is not None else empty
     nodes = _node_index(identifiers)
     e = _edge_nodes(edges, nodes)
-    guarded = _guarded_nodes(e, nodes, blocked, rules)
+    guarded = _guarded_nodes(e, nodes, blocked, households, rules)
     excluded = guarded.node.to_numpy()
     kept = e[~e.a.isin(excluded) & ~e.b.isin(excluded)]
 

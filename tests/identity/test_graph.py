@@ -180,3 +180,20 @@ def test_pairwise_accuracy_on_a_hand_counted_case():
     result = pairwise_accuracy(predicted, truth, edges)
     assert (result["precision"], result["linkable_pairs"]) == (0.5, 3)
     assert abs(result["recall"] - 1 / 3) < 1e-12
+
+
+def test_a_phone_keyed_in_under_two_names_merges_nobody():
+    from orchestration.identity.assets import household_phones
+
+    phone = ("phone", "+8613800000009")
+    names = pd.DataFrame({"phone": [phone[1]] * 3, "name_raw": ["張偉", "张伟", "李娜"]})
+    households = household_phones(names)  # 張偉 and 张伟 are one name in two scripts
+    assert households.reason.tolist() == ["2 distinct names"]
+    result = resolve(
+        *graph([("member_id", "M1"), phone], [("unionid", "oX"), phone]), households=households
+    )
+    assert customers(result) == {
+        frozenset({"member_id:M1"}),
+        frozenset({"unionid:oX"}),
+        frozenset({"phone:" + phone[1]}),
+    }
