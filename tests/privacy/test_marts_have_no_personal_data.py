@@ -8,7 +8,11 @@ import duckdb
 import pandas as pd
 
 ANALYST_SCHEMAS = ("marts", "predictions")
-PHONE_LIKE = re.compile(r"(\+?86)?[\s-]*1[3-9]\d[\s-]*\d{4}[\s-]*\d{4}|1[3-9]\d\*{4}\d{4}")
+# A Chinese mobile in any spelling the exports use, standing alone: not a run of digits inside a
+# longer token such as a hexadecimal hash or a customer id.
+PHONE_LIKE = re.compile(
+    r"(?<![0-9A-Za-z])(\+?86[\s-]?)?1[3-9]\d[\s-]?(\d{4}|\*{4})[\s-]?\d{4}(?![0-9A-Za-z])"
+)
 
 
 def _string_values(warehouse) -> list[tuple[str, str, str, str]]:
@@ -24,6 +28,19 @@ def _string_values(warehouse) -> list[tuple[str, str, str, str]]:
                 f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
             ).fetchall()
         ]
+
+
+def test_the_phone_pattern_finds_phones_and_only_phones():
+    for phone in (
+        "13800138000",
+        "+86 138 0013 8000",
+        "138-0013-8000",
+        "138****8000",
+        "x 13800138000",
+    ):
+        assert PHONE_LIKE.search(phone), phone
+    for other in ("C156582494474", "3ca68c6813800138000ccc", "2026-01-13"):
+        assert not PHONE_LIKE.search(other), other
 
 
 def test_no_analyst_facing_column_contains_a_phone_number(small_world):
