@@ -52,6 +52,15 @@ def test_no_analyst_facing_column_contains_a_phone_number(small_world):
 def test_no_analyst_facing_column_contains_a_name_or_platform_id(small_world):
     persons = pd.read_parquet(small_world.truth / "persons.parquet")
     identities = pd.read_parquet(small_world.truth / "identities.parquet")
-    personal = set(identities.identity_value) | set(persons.name.dropna())
+    with duckdb.connect(str(small_world.warehouse), read_only=True) as conn:
+        # A person may be called 沈阳 like the city: place names are the stores', not personal.
+        places = {
+            v
+            for row in conn.execute(
+                "SELECT city, region, store_name FROM marts.dim_stores"
+            ).fetchall()
+            for v in row
+        }
+    personal = (set(identities.identity_value) | set(persons.name.dropna())) - places
     leaked = [v for v in _string_values(small_world.warehouse) if v[3] in personal]
     assert leaked == []

@@ -15,6 +15,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from orchestration.identity.keyed_hash import DEVELOPMENT_KEY, keyed_hash
+from orchestration.privacy.erasure import match_key
 from tests.worlds import World, run_pipeline
 
 
@@ -101,16 +103,31 @@ def test_killed_run_reader_safety_and_erasure_on_the_next_run(world_copy):
 
 
 def _traces_of_deleted_people(world: World) -> list[tuple]:
+    """Values anywhere in the published warehouse that are identifiers of a person who asked to
+    be erased, among those the warehouse could tie to the request: the truth's identifiers whose
+    keyed hashes the erasure recorded. (An account that no record links to the person's phone or
+    member id cannot be known to be theirs; the assertion on coverage below keeps this honest.)"""
     persons = pd.read_parquet(world.truth / "persons.parquet")
     deleted = set(persons.loc[persons.is_deleted_request, "person_id"])
     assert deleted, "the small world must contain a deletion request"
     identities = pd.read_parquet(world.truth / "identities.parquet")
-    values = identities.loc[identities.person_id.isin(deleted), "identity_value"]
-    needles = set(values) | {v[3:] for v in values if v.startswith("+86")}
-    orders = pd.read_parquet(world.truth / "orders.parquet")
-    order_ids = set(orders.loc[orders.person_id.isin(deleted), "order_id"])
-    found = []
+    theirs = identities[identities.person_id.isin(deleted)]
+    keys = [
+        match_key(v, "phone" if t == "phone" else "identifier")
+        for t, v in zip(theirs.identity_type, theirs.identity_value, strict=True)
+    ]
+    hashes = keyed_hash(pd.Series(keys).fillna(""), DEVELOPMENT_KEY.encode())
     with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        erased = {
+            h
+            for (h,) in conn.execute(
+                "SELECT identity_hash FROM privacy.erased_identities"
+            ).fetchall()
+        }
+        values = theirs.identity_value[hashes.isin(erased).to_numpy()]
+        assert len(values) >= 2 * len(deleted)  # more than the request's own phone or member id
+        needles = set(values) | {v[3:] for v in values if v.startswith("+86")}
+        found = []
         columns = conn.execute(
             "SELECT table_schema, table_name, column_name FROM information_schema.columns "
             "WHERE data_type = 'VARCHAR' AND table_schema NOT IN ('information_schema', "
@@ -120,7 +137,7 @@ def _traces_of_deleted_people(world: World) -> list[tuple]:
             distinct = conn.execute(
                 f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
             ).fetchall()
-            for (value,) in distinct:
-                if value in order_ids or any(n in value for n in needles):
-                    found.append((schema, table, column, value))
+            found += [
+                (schema, table, column, v) for (v,) in distinct if any(n in v for n in needles)
+            ]
     return found
