@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from orchestration.identity.keyed_hash import SAMPLE_WORLD_MARKER
 from orchestration.ingest.contracts import SALES_CHANNELS, SOURCES
 from orchestration.sample_world.behaviour import day_start_utc, simulate
 from orchestration.sample_world.config import WorldConfig
@@ -81,6 +82,8 @@ def _prepare(out: Path, force: bool) -> tuple[Path, Path]:
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
+    # Marks the landing zone as generated: only such a zone may use the development hash key.
+    (landing / SAMPLE_WORLD_MARKER).touch()
     return landing, truth
 
 
