@@ -23,7 +23,6 @@ from pathlib import Path
 import duckdb
 
 from orchestration import settings
-from orchestration.identity.keyed_hash import SAMPLE_WORLD_MARKER
 from orchestration.ingest.contracts import SOURCES
 
 RESULTS_DIR = settings.REPO_ROOT / "bench" / "results"
@@ -160,7 +159,6 @@ def bench(customers: int, days: int, seed: int, workdir: Path) -> dict:
         "--force",
     ]
     gen_seconds, gen_peak = _run(generate, env)
-    (landing / SAMPLE_WORLD_MARKER).touch()
     holdback = workdir / "holdback"
     last_day = hold_back_last_day(landing, holdback)
 

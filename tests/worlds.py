@@ -8,7 +8,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.identity.keyed_hash import SAMPLE_WORLD_MARKER
 from orchestration.sample_world import WorldConfig, generate_world
 
 
@@ -58,7 +57,6 @@ def run_pipeline(world: World) -> subprocess.CompletedProcess:
 
 def build_world(root: Path, config: WorldConfig) -> World:
     generate_world(config, root)
-    (root / "landing" / SAMPLE_WORLD_MARKER).touch()
     world = World(root, config, "")
     result = run_pipeline(world)
     output = result.stdout + result.stderr
