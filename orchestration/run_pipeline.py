@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckEvaluation, DagsterEventType, DagsterInstance
+from dagster import AssetCheckEvaluation, AssetCheckSeverity, DagsterEventType, DagsterInstance
 
 from orchestration import settings
 from orchestration.ingest.contracts import SOURCES
@@ -29,15 +29,20 @@ def landing_days() -> list[str]:
     return sorted(days)
 
 
-def check_outcomes(result) -> list[tuple[str, str, bool]]:
+def check_outcomes(result) -> list[tuple[str, str, str]]:
+    """(asset, check, outcome) with outcome passed, failed or warning (a failed WARN check)."""
     outcomes = []
     for event in result.all_events:
         if event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION:
             continue
         evaluation: AssetCheckEvaluation = event.event_specific_data
-        outcomes.append(
-            (evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed)
-        )
+        if evaluation.passed:
+            outcome = "passed"
+        elif evaluation.severity == AssetCheckSeverity.WARN:
+            outcome = "warning"
+        else:
+            outcome = "failed"
+        outcomes.append((evaluation.asset_key.to_user_string(), evaluation.check_name, outcome))
     return outcomes
 
 
@@ -74,10 +79,13 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
     print("\nTables built (schema.table: rows)")
     for schema, name, n in counts:
         print(f"  {schema}.{name:<40} {n:>12,}")
-    failed = [o for o in outcomes if not o[2]]
-    print(f"\nChecks: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    for asset_key, check, _ in failed:
-        print(f"  FAILED {asset_key} :: {check}")
+    count = {kind: sum(o[2] == kind for o in outcomes) for kind in ("passed", "failed", "warning")}
+    print(
+        f"\nChecks: {count['passed']} passed, {count['failed']} failed, {count['warning']} warnings"
+    )
+    for asset_key, check, outcome in outcomes:
+        if outcome != "passed":
+            print(f"  {outcome.upper().replace('WARNING', 'WARN')} {asset_key} :: {check}")
     print(f"\nElapsed: {elapsed:.1f} s")
     print(f"Published warehouse (analysts): {settings.PUBLISHED_WAREHOUSE_PATH}")
     print(f"Build copy (the pipeline writes): {settings.WAREHOUSE_PATH}")
