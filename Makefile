@@ -52,8 +52,8 @@ lint: install  ## ruff (Python) and sqlfluff (SQL)
 	$(RUN) ruff format --check orchestration tests
 	WAREHOUSE_PATH=$$(mktemp -d)/lint.duckdb $(RUN) sqlfluff lint dbt_project/models dbt_project/macros
 
-bench: manifest  ## Benchmark generation and build at SIZE customers
-	$(RUN) python -m orchestration.bench --customers $(SIZE) --days $(DAYS) --seed $(SEED)
+bench: manifest  ## Benchmark generation and build at SIZE customers (BENCH_ARGS="--workdir DIR --reuse-world")
+	$(RUN) python -m orchestration.bench --customers $(SIZE) --days $(DAYS) --seed $(SEED) $(BENCH_ARGS)
 
 rollback: install  ## Publish the previous warehouse version again
 	$(RUN) python -m orchestration.publish.rollback

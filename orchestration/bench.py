@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration import settings
+from orchestration.identity.keyed_hash import SAMPLE_WORLD_MARKER
 from orchestration.ingest.contracts import SOURCES
 
 RESULTS_DIR = settings.REPO_ROOT / "bench" / "results"
@@ -133,7 +134,7 @@ def restore(holdback: Path, landing: Path) -> None:
         shutil.move(str(folder), landing / folder.parent.name / folder.name)
 
 
-def bench(customers: int, days: int, seed: int, workdir: Path) -> dict:
+def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool) -> dict:
     landing = workdir / "landing"
     env = {
         **os.environ,
@@ -142,7 +143,6 @@ def bench(customers: int, days: int, seed: int, workdir: Path) -> dict:
         "PUBLISHED_WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
         "DAGSTER_HOME": str(workdir / "dagster_home"),
     }
-    (workdir / "dagster_home").mkdir(parents=True, exist_ok=True)
     python = sys.executable
     generate = [
         python,
@@ -158,8 +158,19 @@ def bench(customers: int, days: int, seed: int, workdir: Path) -> dict:
         str(workdir),
         "--force",
     ]
-    gen_seconds, gen_peak = _run(generate, env)
     holdback = workdir / "holdback"
+    restore(holdback, landing)  # a reused world may hold a day back from an earlier bench
+    if reuse_world and (landing / SAMPLE_WORLD_MARKER).exists():
+        generated = {"reused": str(workdir)}
+    else:
+        gen_seconds, gen_peak = _run(generate, env)
+        generated = {"seconds": round(gen_seconds, 1), "peak_mib": round(gen_peak)}
+    for stale in ("build", "published", "warehouse.duckdb", "dagster_home"):
+        if (workdir / stale).is_dir():
+            shutil.rmtree(workdir / stale)
+        elif (workdir / stale).exists():
+            (workdir / stale).unlink()
+    (workdir / "dagster_home").mkdir(parents=True)
     last_day = hold_back_last_day(landing, holdback)
 
     full_timings = workdir / "full.json"
@@ -182,7 +193,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path) -> dict:
         "customers": customers,
         "days": days,
         "raw_rows": rows,
-        "generate": {"seconds": round(gen_seconds, 1), "peak_mib": round(gen_peak)},
+        "generate": generated,
         "full_build": {
             "seconds": round(full_seconds, 1),
             "peak_mib": round(full_peak),
@@ -207,10 +218,11 @@ def print_table(result: dict) -> None:
         f"on {result['machine']}"
     )
     print(f"{'stage':<22}{'seconds':>10}{'rows/s':>14}")
-    print(
-        f"{'generate':<22}{result['generate']['seconds']:>10}"
-        f"{rows / result['generate']['seconds']:>14,.0f}"
-    )
+    generated = result["generate"]
+    if "seconds" in generated:
+        print(f"{'generate':<22}{generated['seconds']:>10}{rows / generated['seconds']:>14,.0f}")
+    else:
+        print(f"{'generate':<22}{'reused':>10}   (world already in {generated['reused']})")
     for stage, seconds in sorted(result["full_build"]["stages"].items()):
         print(f"{'  ' + stage:<22}{seconds:>10}{rows / seconds if seconds else 0:>14,.0f}")
     print(
@@ -228,7 +240,7 @@ def print_table(result: dict) -> None:
         f"({nightly['seconds'] / result['full_build']['seconds']:.0%} of the full build)"
     )
     print(
-        f"peak memory MiB: generate {result['generate']['peak_mib']}, "
+        f"peak memory MiB: generate {generated.get('peak_mib', '-')}, "
         f"build {result['full_build']['peak_mib']}, nightly {nightly['peak_mib']}"
     )
 
@@ -239,9 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", help="where to build (default: a temporary folder)")
+    parser.add_argument(
+        "--reuse-world",
+        action="store_true",
+        help="skip generation when the workdir already holds a generated world",
+    )
     args = parser.parse_args(argv)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="omnichannel-bench-"))
-    result = bench(args.customers, args.days, args.seed, workdir)
+    result = bench(args.customers, args.days, args.seed, workdir, args.reuse_world)
     print_table(result)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{result['measured_at'][:10]}-{args.customers}.json"

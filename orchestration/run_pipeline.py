@@ -97,9 +97,20 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
     )
 
 
+def full_refresh_config(job) -> dict:
+    """Run config setting full_refresh on every step the dbt assets are split into."""
+    steps = [name for name in job.graph.node_names() if name.startswith("dbt_models")]
+    return {"ops": {name: {"config": {"full_refresh": True}} for name in steps}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--timings", help="write each step's wall time to this JSON file")
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from scratch instead of catching up",
+    )
     args = parser.parse_args(argv)
     from orchestration.definitions import defs  # after settings, so dbt sees WAREHOUSE_PATH
 
@@ -122,8 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     build = None
     if ingest.success:
         print("Building staging, identity and marts")
-        build = defs.resolve_job_def("build_warehouse").execute_in_process(
-            instance=instance, raise_on_error=False
+        job = defs.resolve_job_def("build_warehouse")
+        build = job.execute_in_process(
+            instance=instance,
+            run_config=full_refresh_config(job) if args.full_refresh else None,
+            raise_on_error=False,
         )
         outcomes += check_outcomes(build)
     ok = ingest.success and build is not None and build.success

@@ -12,7 +12,8 @@ SMALL_WORLD = WorldConfig(customers=2_000, days=60, seed=11)
 
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory) -> World:
-    return build_world(tmp_path_factory.mktemp("small_world"), SMALL_WORLD)
+    """Built as two nights: all but the last day, then the last day incrementally."""
+    return build_world(tmp_path_factory.mktemp("small_world"), SMALL_WORLD, nightly=True)
 
 
 @pytest.fixture(scope="session")

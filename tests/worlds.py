@@ -55,11 +55,25 @@ def run_pipeline(world: World) -> subprocess.CompletedProcess:
     )
 
 
-def build_world(root: Path, config: WorldConfig) -> World:
+def _run_or_fail(world: World) -> str:
+    result = run_pipeline(world)
+    if result.returncode != 0:
+        output = result.stdout + result.stderr
+        raise AssertionError(f"pipeline failed on {world.config}:\n{output[-6000:]}")
+    return result.stdout
+
+
+def build_world(root: Path, config: WorldConfig, nightly: bool = False) -> World:
+    """Generate and build a world. With `nightly`, the last export day is held back from the
+    first build and then loaded by a second, incremental run, as the nightly schedule would."""
     generate_world(config, root)
     world = World(root, config, "")
-    result = run_pipeline(world)
-    output = result.stdout + result.stderr
-    if result.returncode != 0:
-        raise AssertionError(f"pipeline failed on {config}:\n{output[-6000:]}")
-    return World(root, config, result.stdout)
+    if nightly:
+        last_day = max(p.name for p in world.landing.glob("*/*") if p.is_dir())
+        held = list(world.landing.glob(f"*/{last_day}"))
+        for folder in held:
+            folder.rename(root / f"held_{folder.parent.name}")
+        _run_or_fail(world)
+        for folder in held:
+            (root / f"held_{folder.parent.name}").rename(folder)
+    return World(root, config, _run_or_fail(world))

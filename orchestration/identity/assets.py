@@ -116,6 +116,31 @@ def _append_history(conn, history: pd.DataFrame, run_id: str) -> None:
     conn.unregister("history")
 
 
+def _record_identifier_changes(conn, identity_map: pd.DataFrame) -> int:
+    """Append the identifiers whose customer_id changed since the previous map (new, moved,
+    withheld or gone): incremental models re-resolve only the records that observe them."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS identity.identifier_changes "
+        "(identity_type VARCHAR, identity_value VARCHAR, changed_at TIMESTAMP)"
+    )
+    if _previous_map(conn).empty:
+        return 0  # a first build: no incremental model has anything to catch up on
+    conn.register("new_map", identity_map[["identity_type", "identity_value", "customer_id"]])
+    changed = conn.execute(
+        """
+        INSERT INTO identity.identifier_changes
+        SELECT coalesce(n.identity_type, o.identity_type),
+            coalesce(n.identity_value, o.identity_value), timezone('UTC', now())
+        FROM new_map AS n
+        FULL OUTER JOIN identity.customer_identity_map AS o
+            ON n.identity_type = o.identity_type AND n.identity_value = o.identity_value
+        WHERE n.customer_id IS DISTINCT FROM o.customer_id
+        """
+    ).fetchall()[0][0]
+    conn.unregister("new_map")
+    return int(changed)
+
+
 def household_phones(phone_names: pd.DataFrame) -> pd.DataFrame:
     """Phones keyed in under two or more different names (compared in Simplified Chinese)."""
     names = phone_names.assign(name=phone_names.name_raw.map(simplified_name)).dropna()
@@ -186,6 +211,7 @@ def customer_identity_map(
         )
         identity_map["identity_hash"] = keyed_hash(identity_map.identity_key, key)
         identity_map = withhold_erased_customers(conn, identity_map, key)
+        changed = _record_identifier_changes(conn, identity_map)
         replace_table(conn, "identity", "customer_identity_map", identity_map)
         guards = resolution.guard_events.assign(resolved_at=pd.Timestamp.now(tz="UTC"))
         replace_table(conn, "identity", "merge_guard_events", guards)
@@ -196,6 +222,7 @@ def customer_identity_map(
         metadata={
             **{k: MetadataValue.json(v) if isinstance(v, dict) else v for k, v in health.items()},
             "identifiers": len(identity_map),
+            "identifiers_changed": changed,
             "guard_events": MetadataValue.json(
                 resolution.guard_events.guard.str.split(":").str[0].value_counts().to_dict()
             ),

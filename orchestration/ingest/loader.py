@@ -3,7 +3,8 @@
 Per file, in one transaction: clean rows go to `raw.<source>` with lineage columns, failing rows to
 `audit.quarantine` with line and reason, and one row to `audit.load_log` with the counts. A file
 already loaded with the same content is skipped; a file whose content changed replaces its old
-rows; a byte-identical copy of another loaded file is rejected as `duplicate_file`.
+rows; a byte-identical copy of another loaded file is rejected as `duplicate_file`. Every export
+day whose rows changed is appended to `audit.partition_changes`, which incremental models read.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ AUDIT_DDL = (
         is_current BOOLEAN NOT NULL,      -- false once the file was replaced by a newer version
         loaded_at TIMESTAMP NOT NULL,
         duration_s DOUBLE NOT NULL
+    )""",
+    # Export days whose raw rows changed (loaded, replaced or erased), and when: incremental dbt
+    # models reprocess the records of the days changed since they were last built.
+    """CREATE TABLE IF NOT EXISTS audit.partition_changes (
+        source VARCHAR NOT NULL,
+        partition_day DATE NOT NULL,
+        change VARCHAR NOT NULL,          -- loaded | replaced | erased
+        changed_at TIMESTAMP NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS audit.quarantine (
         source VARCHAR NOT NULL,
@@ -195,7 +204,21 @@ def _validate_and_insert(conn, source: Source, batch: list[_ReadFile], load_id: 
         item.result.rows_quarantined += len(item.parsed.malformed)
 
 
+def record_partition_changes(conn, source_name: str, days, change: str) -> None:
+    """Note that the raw rows of these export days changed (read by incremental models)."""
+    rows = [[source_name, str(day), change] for day in sorted({str(d) for d in days})]
+    if rows:
+        conn.executemany(
+            "INSERT INTO audit.partition_changes VALUES (?, ?, ?, timezone('UTC', now()))", rows
+        )
+
+
 def _forget_file(conn, source: Source, file_path: str) -> None:
+    days = conn.execute(
+        "SELECT DISTINCT partition_day FROM audit.load_log WHERE file_path = ? AND is_current",
+        [file_path],
+    ).fetchall()
+    record_partition_changes(conn, source.name, [d for (d,) in days], "replaced")
     conn.execute(f"DELETE FROM raw.{quote(source.name)} WHERE _source_file = ?", [file_path])
     conn.execute("DELETE FROM audit.quarantine WHERE file_path = ?", [file_path])
     conn.execute("UPDATE audit.load_log SET is_current = false WHERE file_path = ?", [file_path])
@@ -243,6 +266,8 @@ def _write_batch(conn, source: Source, items: list[_ReadFile], replaced: list[st
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, true, now()::TIMESTAMP, ?)",
             log_rows,
         )
+        loaded_days = [item.day for item in items if item.result.rows_loaded]
+        record_partition_changes(conn, source.name, loaded_days, "loaded")
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

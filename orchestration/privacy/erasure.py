@@ -20,6 +20,7 @@ import pandas as pd
 from orchestration.identity.keyed_hash import keyed_hash
 from orchestration.identity.normalise import canonical_phone
 from orchestration.ingest.contracts import SOURCES, Source
+from orchestration.ingest.loader import record_partition_changes
 from orchestration.ingest.validation import quote
 
 # Rows that belong to an erased row: (child source, condition between child {c} and parent p).
@@ -130,18 +131,20 @@ def _erase_rows(conn, source: Source, predicate: str, counts: dict[str, int]) ->
 def _delete_where(conn, source_name: str, predicate: str, counts) -> None:
     table = f"raw.{quote(source_name)}"
     per_file = conn.execute(
-        f"SELECT _source_file, count(*) FROM {table} WHERE {predicate} GROUP BY 1"
+        f"SELECT _source_file, _partition_day, count(*) FROM {table} WHERE {predicate} "
+        "GROUP BY 1, 2"
     ).fetchall()
     if not per_file:
         return
     conn.execute(f"DELETE FROM {table} WHERE {predicate}")
-    for file_path, n in per_file:
+    record_partition_changes(conn, source_name, [day for _, day, _ in per_file], "erased")
+    for file_path, _, n in per_file:
         conn.execute(
             "UPDATE audit.load_log SET rows_erased = rows_erased + ? "
             "WHERE file_path = ? AND is_current",
             [n, file_path],
         )
-    counts[source_name] = counts.get(source_name, 0) + sum(n for _, n in per_file)
+    counts[source_name] = counts.get(source_name, 0) + sum(n for _, _, n in per_file)
 
 
 def _erase_quarantine(conn, source: Source, matched: dict[str, list[str]], counts) -> None:
@@ -191,6 +194,10 @@ def _erase_source(conn, source: Source, erased_hashes: set[str], key: bytes, cou
         conn.unregister("matched")
         in_matched = f"{quote(column.name)} IN (SELECT v FROM {table})"
         if column.personal == "reference":
+            days = conn.execute(
+                f"SELECT DISTINCT _partition_day FROM raw.{quote(source.name)} WHERE {in_matched}"
+            ).fetchall()
+            record_partition_changes(conn, source.name, [d for (d,) in days], "erased")
             conn.execute(
                 f"UPDATE raw.{quote(source.name)} SET {quote(column.name)} = NULL "
                 f"WHERE {in_matched}"

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec
+from dagster import AssetExecutionContext, AssetSpec, Config
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -32,6 +32,13 @@ class WarehouseTranslator(DagsterDbtTranslator):
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class DbtBuildConfig(Config):
+    """Launchpad option: rebuild the incremental models from scratch instead of catching up."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(args, context=context).stream()

@@ -1,4 +1,12 @@
--- Each record resolved to one customer: the customer of its strongest identifier.
+-- Each record resolved to one customer: the customer of its strongest identifier. Incremental by
+-- record: reprocesses the records whose observations changed or that observe an identifier whose
+-- customer changed (a merge, a split, an erasure).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['record_source', 'record_id'],
+) }}
+
 with
 
 observations as (
@@ -7,6 +15,19 @@ observations as (
     where record_source <> 'store_master'
 
 ),
+
+{%- if is_incremental() %}
+
+records_to_reprocess as (
+
+    select record_source, record_id from observations
+    where processed_through_utc > {{ incremental_watermark() }}
+    union
+    {{ records_with_changed_identifiers() }}
+
+),
+
+{%- endif %}
 
 identity_map as (
 
@@ -28,6 +49,8 @@ candidates as (
         observations.record_id,
         identity_map.customer_id,
         observations.identity_type,
+        observations.raw_source,
+        observations.export_day,
         row_number() over (
             partition by observations.record_source, observations.record_id
             order by identity_types.priority, identity_map.customer_id
@@ -39,13 +62,32 @@ candidates as (
             and observations.identity_value = identity_map.identity_value
     inner join identity_types
         on observations.identity_type = identity_types.identity_type
+    {%- if is_incremental() %}
+    inner join records_to_reprocess
+        on
+            observations.record_source = records_to_reprocess.record_source
+            and observations.record_id = records_to_reprocess.record_id
+    {%- endif %}
+
+),
+
+current_record_customers as (
+
+    select
+        record_source,
+        record_id,
+        customer_id,
+        identity_type as resolved_by_identity_type,
+        raw_source,
+        export_day
+    from candidates
+    where strength_rank = 1
 
 )
 
-select
-    record_source,
-    record_id,
-    customer_id,
-    identity_type as resolved_by_identity_type
-from candidates
-where strength_rank = 1
+{{ replace_records_batch('current_record_customers',
+    in_changed_partition('this_rows.raw_source', 'this_rows.export_day')
+    ~ ' or exists (select 1 from (' ~ records_with_changed_identifiers() ~ ') as changed'
+    ~ ' where changed.record_source = this_rows.record_source'
+    ~ ' and changed.record_id = this_rows.record_id)',
+    with_identity=true) }}

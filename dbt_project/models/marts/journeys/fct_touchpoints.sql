@@ -3,18 +3,36 @@
     views, likes, saves, comments, shares, follows, consultations, mini-program visits, campaign
     clicks), identified store visits and valid purchases. Raw identifiers stay behind: the row
     carries the resolved customer_id (null when the touch resolves to nobody).
+
+    Incremental by touch: a night reprocesses the social events and visits of changed raw
+    partitions, those whose customer was re-resolved, and every purchase (fct_orders is rebuilt,
+    and a refund can make an old sale invalid).
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key='touchpoint_key',
+) }}
+-- depends_on: {{ ref('int_identity__observations') }}
+
+
 with
 
 social_events as (
 
     select * from {{ ref('stg_social__events') }}
+    {%- if is_incremental() %}
+    where {{ touches_to_reprocess('social_events', 'social_event', 'event_id') }}
+    {%- endif %}
 
 ),
 
 store_visits as (
 
     select * from {{ ref('stg_stores__visits') }}
+    {%- if is_incremental() %}
+    where {{ touches_to_reprocess('store_visits', 'store_visit', 'visit_id') }}
+    {%- endif %}
 
 ),
 
@@ -49,7 +67,9 @@ social_touches as (
         social_events.store_id,
         cast(null as {{ dbt.type_string() }}) as order_key,
         social_events.occurred_at_utc as touched_at_utc,
-        social_events.occurred_at_local as touched_at_local
+        social_events.occurred_at_local as touched_at_local,
+        'social_events' as raw_source,
+        social_events.export_day
     from social_events
 
 ),
@@ -66,7 +86,9 @@ visit_touches as (
         store_visits.store_id,
         cast(null as {{ dbt.type_string() }}) as order_key,
         store_visits.visited_at_utc as touched_at_utc,
-        store_visits.visited_at_local as touched_at_local
+        store_visits.visited_at_local as touched_at_local,
+        'store_visits' as raw_source,
+        store_visits.export_day
     from store_visits
 
 ),
@@ -91,6 +113,8 @@ identified_touches as (
         touches.order_key,
         touches.touched_at_utc,
         touches.touched_at_local,
+        touches.raw_source,
+        touches.export_day,
         record_customers.customer_id,
         {{ dbt.hash(dbt.concat(['touches.record_source', "':'", 'touches.record_id'])) }}
             as touchpoint_key
@@ -114,6 +138,8 @@ purchase_touches as (
         orders.order_key,
         orders.ordered_at_utc as touched_at_utc,
         orders.ordered_at_local as touched_at_local,
+        cast(null as {{ dbt.type_string() }}) as raw_source,
+        cast(null as date) as export_day,
         orders.customer_id,
         {{ dbt.hash(dbt.concat(["'order:'", 'orders.order_key'])) }} as touchpoint_key
     from orders
@@ -127,31 +153,42 @@ unioned as (
     union all
     select * from purchase_touches
 
+),
+
+current_touchpoints as (
+
+    select
+        touchpoint_key,
+        customer_id,
+        customer_id is not null as is_identified,
+        record_source,
+        channel,
+        touchpoint_type,
+        case
+            when
+                touchpoint_type in ('content_view', 'like', 'save', 'comment', 'share', 'follow')
+                then 'seeding'
+            when touchpoint_type in ('consultation', 'miniprogram_visit') then 'private_domain'
+            when touchpoint_type = 'campaign_click' then 'campaign'
+            when touchpoint_type = 'store_visit' then 'store'
+            else 'purchase'
+        end as touchpoint_group,
+        touchpoint_type <> 'purchase' as is_marketing_touch,
+        event_type,
+        campaign_id,
+        store_id,
+        order_key,
+        touched_at_utc,
+        touched_at_local,
+        cast(touched_at_local as date) as touch_date_local,
+        cast({{ dbt.date_trunc('month', 'touched_at_local') }} as date) as touch_month,
+        raw_source,
+        export_day
+    from unioned
+
 )
 
-select
-    touchpoint_key,
-    customer_id,
-    customer_id is not null as is_identified,
-    record_source,
-    channel,
-    touchpoint_type,
-    case
-        when
-            touchpoint_type in ('content_view', 'like', 'save', 'comment', 'share', 'follow')
-            then 'seeding'
-        when touchpoint_type in ('consultation', 'miniprogram_visit') then 'private_domain'
-        when touchpoint_type = 'campaign_click' then 'campaign'
-        when touchpoint_type = 'store_visit' then 'store'
-        else 'purchase'
-    end as touchpoint_group,
-    touchpoint_type <> 'purchase' as is_marketing_touch,
-    event_type,
-    campaign_id,
-    store_id,
-    order_key,
-    touched_at_utc,
-    touched_at_local,
-    cast(touched_at_local as date) as touch_date_local,
-    cast({{ dbt.date_trunc('month', 'touched_at_local') }} as date) as touch_month
-from unioned
+{{ replace_records_batch('current_touchpoints',
+    "this_rows.record_source = 'order' or "
+    ~ in_changed_partition('this_rows.raw_source', 'this_rows.export_day'),
+    with_identity=true) }}

@@ -1,0 +1,126 @@
+{#-
+    Incremental models that reprocess whole records (see models/docs.md, "incremental").
+
+    Every row carries `processed_through_utc`: the latest change (raw partition loaded, replaced
+    or erased; identifier re-resolved) that had been recorded when the row was built. A nightly
+    run reprocesses only the records touched by changes recorded after the model's own newest
+    `processed_through_utc`, and replaces all the rows of each such record: the batch holds the
+    record's current rows plus its old rows marked `_is_tombstone`, so a record that vanished
+    (erased, or its file replaced) is deleted too. `dbt build --full-refresh` rebuilds from scratch.
+-#}
+
+{#- Custom strategy: delete every row of the batch's records, insert the batch's live rows. -#}
+{% macro get_incremental_replace_records_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set batch = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }}
+    where exists (
+        select 1 from {{ batch }} as batch
+        where
+            {%- for key in keys %}
+            batch.{{ key }} = {{ target }}.{{ key }}{% if not loop.last %} and{% endif %}
+            {%- endfor %}
+    );
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ batch }} where not _is_tombstone
+{%- endmacro %}
+
+{#- The newest change this model has applied; everything recorded later is still to do. -#}
+{% macro incremental_watermark() -%}
+    (
+        select coalesce(max(processed_through_utc), cast('1970-01-01' as timestamp))
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#- The value of processed_through_utc for rows built now. -#}
+{% macro changes_through(with_identity=false) -%}
+    (
+        select coalesce(max(changed_at), cast('1970-01-01' as timestamp))
+        from (
+            select changed_at from {{ source('audit', 'partition_changes') }}
+            {%- if with_identity %}
+            union all
+            select changed_at from {{ source('identity', 'identifier_changes') }}
+            {%- endif %}
+        ) as changes
+    )
+{%- endmacro %}
+
+{#- True when the row's raw partition (raw_source, export_day) changed after the watermark. -#}
+{% macro in_changed_partition(raw_source, export_day) -%}
+    exists (
+        select 1 from {{ source('audit', 'partition_changes') }} as changes
+        where
+            changes.changed_at > {{ incremental_watermark() }}
+            and changes.source = {{ raw_source }}
+            and changes.partition_day = {{ export_day }}
+    )
+{%- endmacro %}
+
+{#- Records of this model whose partition changed: their old rows are replaced or deleted. -#}
+{% macro records_in_changed_partitions(key_columns) -%}
+    select {{ key_columns | join(', ') }}
+    from {{ this }} as this_rows
+    where {{ in_changed_partition('this_rows.raw_source', 'this_rows.export_day') }}
+{%- endmacro %}
+
+{#- Records observing an identifier whose customer changed after the watermark. -#}
+{% macro records_with_changed_identifiers() -%}
+    select distinct observations.record_source, observations.record_id
+    from {{ ref('int_identity__observations') }} as observations
+    inner join {{ source('identity', 'identifier_changes') }} as changes
+        on
+            observations.identity_type = changes.identity_type
+            and observations.identity_value = changes.identity_value
+    where changes.changed_at > {{ incremental_watermark() }}
+{%- endmacro %}
+
+{#-
+    Touches of a staging model to reprocess in fct_touchpoints: those in changed partitions,
+    those whose record was re-resolved to a customer or observes a changed identifier, and those
+    the model holds from changed partitions (their surviving copy may sit in another partition).
+-#}
+{% macro touches_to_reprocess(raw_source, record_source, record_id) -%}
+    {{ in_changed_partition("'" ~ raw_source ~ "'", 'export_day') }}
+    or {{ record_id }} in (
+        select record_id from {{ ref('int_identity__record_customers') }}
+        where
+            record_source = '{{ record_source }}'
+            and processed_through_utc > {{ incremental_watermark() }}
+    )
+    or {{ record_id }} in (
+        select record_id from ({{ records_with_changed_identifiers() }}) as changed
+        where record_source = '{{ record_source }}'
+    )
+    or {{ dbt.hash(dbt.concat(["'" ~ record_source ~ ":'", record_id])) }} in (
+        select touchpoint_key from {{ this }} as this_rows
+        where {{ in_changed_partition('this_rows.raw_source', 'this_rows.export_day') }}
+    )
+{%- endmacro %}
+
+{#-
+    The model's final select: `current_rows` (already narrowed to the records to reprocess when
+    incremental) stamped with processed_through_utc, and, when incremental, the old rows of
+    `tombstone_condition` to be deleted.
+-#}
+{% macro replace_records_batch(current_rows, tombstone_condition, with_identity=false) -%}
+    select
+        {{ current_rows }}.*,
+        {{ changes_through(with_identity) }} as processed_through_utc
+        {%- if is_incremental() %},
+        false as _is_tombstone
+        {%- endif %}
+    from {{ current_rows }}
+    {%- if is_incremental() %}
+    union all
+    select
+        this_rows.*,
+        true as _is_tombstone
+    from {{ this }} as this_rows
+    where {{ tombstone_condition }}
+    {%- endif %}
+{%- endmacro %}
