@@ -98,8 +98,13 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
 
 
 def full_refresh_config(job) -> dict:
-    """Run config setting full_refresh on every step the dbt assets are split into."""
-    steps = [name for name in job.graph.node_names() if name.startswith("dbt_models")]
+    """Run config setting full_refresh on every step that builds incrementally: the steps the
+    dbt assets are split into, and the canonicalisation of identifiers."""
+    steps = [
+        name
+        for name in job.graph.node_names()
+        if name.startswith("dbt_models") or name == "identity__identifier_canonical_forms"
+    ]
     return {"ops": {name: {"config": {"full_refresh": True}} for name in steps}}
 
 

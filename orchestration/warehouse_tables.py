@@ -26,3 +26,12 @@ def replace_table(
         )
     finally:
         conn.unregister("python_step_frame")
+
+
+def table_exists(conn, schema: str, table: str) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )

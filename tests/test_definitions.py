@@ -61,3 +61,16 @@ def test_every_job_has_an_acyclic_execution_plan():
 
     for name in ("ingest_landing", "build_warehouse", "nightly"):
         assert create_execution_plan(defs.resolve_job_def(name)).step_keys_to_execute
+
+
+def test_full_refresh_is_valid_config_for_every_incremental_step():
+    from dagster import validate_run_config
+
+    from orchestration.run_pipeline import full_refresh_config
+
+    for name in ("build_warehouse", "nightly"):
+        job = defs.resolve_job_def(name)
+        config = full_refresh_config(job)
+        assert "identity__identifier_canonical_forms" in config["ops"]
+        assert sum(op.startswith("dbt_models") for op in config["ops"]) >= 1
+        validate_run_config(job, config)

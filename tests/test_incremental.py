@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import duckdb
+
+from orchestration.identity.assets import canonicalise
 from tests.incremental import differences, full_refresh_copy, incremental_models, reprocessed_share
 
 
@@ -28,3 +31,24 @@ def test_the_nightly_run_equals_a_full_refresh(small_world, tmp_path):
     assert differences(small_world.build_copy, full) == {
         f"{schema}.{table}": (0, 0) for schema, table in incremental_models()
     }
+
+
+def test_canonical_forms_after_the_nightly_run_are_those_of_the_values_now_seen(small_world):
+    """The nightly run canonicalised only new raw values and dropped the unseen: the table must
+    equal canonicalising every distinct raw value of the sightings afresh."""
+    with duckdb.connect(str(small_world.build_copy), read_only=True) as conn:
+        stored = conn.execute(
+            "SELECT identity_type, identity_value_raw, identity_value, canonical_status "
+            "FROM identity.identifier_canonical_forms"
+        ).df()
+        seen = conn.execute(
+            "SELECT DISTINCT identity_type, identity_value_raw "
+            "FROM intermediate.int_identity__sightings"
+        ).df()
+    expected = canonicalise(seen)
+    key = ["identity_type", "identity_value_raw"]
+    assert len(stored) == len(expected)
+    merged = stored.merge(expected, on=key, how="outer", suffixes=("", "_fresh"), indicator=True)
+    assert (merged._merge == "both").all()
+    assert merged.identity_value.fillna("").eq(merged.identity_value_fresh.fillna("")).all()
+    assert merged.canonical_status.eq(merged.canonical_status_fresh).all()

@@ -80,9 +80,22 @@
 {%- endmacro %}
 
 {#-
+    Customers who lost an identifier after the watermark (its records deleted, or the customer
+    withheld on an erasure request): this model's rows of theirs are re-resolved.
+-#}
+{% macro customers_with_removed_identifiers() -%}
+    select changes.previous_customer_id
+    from {{ source('identity', 'identifier_changes') }} as changes
+    where
+        changes.previous_customer_id is not null
+        and changes.changed_at > {{ incremental_watermark() }}
+{%- endmacro %}
+
+{#-
     Touches of a staging model to reprocess in fct_touchpoints: those in changed partitions,
     those whose record was re-resolved to a customer or observes a changed identifier, and those
-    the model holds from changed partitions (their surviving copy may sit in another partition).
+    the model holds from changed partitions (their surviving copy may sit in another partition)
+    or for a customer who lost an identifier.
 -#}
 {% macro touches_to_reprocess(raw_source, record_source, record_id) -%}
     {{ in_changed_partition("'" ~ raw_source ~ "'", 'export_day') }}
@@ -98,7 +111,9 @@
     )
     or {{ dbt.hash(dbt.concat(["'" ~ record_source ~ ":'", record_id])) }} in (
         select touchpoint_key from {{ this }} as this_rows
-        where {{ in_changed_partition('this_rows.raw_source', 'this_rows.export_day') }}
+        where
+            {{ in_changed_partition('this_rows.raw_source', 'this_rows.export_day') }}
+            or this_rows.customer_id in ({{ customers_with_removed_identifiers() }})
     )
 {%- endmacro %}
 

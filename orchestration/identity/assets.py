@@ -12,6 +12,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    Config,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -28,7 +29,7 @@ from orchestration.identity.normalise import (
 )
 from orchestration.identity.stable_ids import assign_customer_ids
 from orchestration.privacy.erasure import withhold_erased_customers
-from orchestration.warehouse_tables import replace_table
+from orchestration.warehouse_tables import replace_table, table_exists
 
 CANONICAL_FORMS = AssetKey(["identity", "identifier_canonical_forms"])
 IDENTITY_MAP = AssetKey(["identity", "customer_identity_map"])
@@ -65,6 +66,15 @@ def canonicalise(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+class CanonicalFormsConfig(Config):
+    """Launchpad option: canonicalise every raw value again (after a change to normalise.py)."""
+
+    full_refresh: bool = False
+
+
+SIGHTINGS = "intermediate.int_identity__sightings"
+
+
 @asset(
     key=CANONICAL_FORMS,
     group_name="identity",
@@ -72,29 +82,59 @@ def canonicalise(raw: pd.DataFrame) -> pd.DataFrame:
     deps=[AssetKey(["intermediate", "int_identity__sightings"])],
     description="Each distinct raw identifier in its canonical form (phones to E.164).",
 )
-def identifier_canonical_forms(warehouse: DuckDBResource) -> MaterializeResult:
+def identifier_canonical_forms(
+    warehouse: DuckDBResource, config: CanonicalFormsConfig
+) -> MaterializeResult:
+    """Only raw values not canonicalised before are parsed (a value's form depends on nothing
+    else); values no longer seen on any record (erased, replaced) are dropped."""
     with warehouse.get_connection() as conn:
-        raw = conn.execute(
-            "SELECT DISTINCT identity_type, identity_value_raw "
-            "FROM intermediate.int_identity__sightings"
-        ).df()
-        forms = canonicalise(raw)
-        replace_table(conn, "identity", "identifier_canonical_forms", forms)
-    status = forms.groupby(["identity_type", "canonical_status"]).size()
+        if config.full_refresh or not table_exists(conn, "identity", "identifier_canonical_forms"):
+            replace_table(
+                conn,
+                "identity",
+                "identifier_canonical_forms",
+                canonicalise(
+                    conn.execute(
+                        f"SELECT DISTINCT identity_type, identity_value_raw FROM {SIGHTINGS}"
+                    ).df()
+                ),
+            )
+            added = None
+        else:
+            conn.execute(
+                "DELETE FROM identity.identifier_canonical_forms AS forms WHERE NOT EXISTS ("
+                f"SELECT 1 FROM {SIGHTINGS} AS s WHERE s.identity_type = forms.identity_type "
+                "AND s.identity_value_raw = forms.identity_value_raw)"
+            )
+            new = canonicalise(
+                conn.execute(
+                    f"SELECT DISTINCT identity_type, identity_value_raw FROM {SIGHTINGS} AS s "
+                    "WHERE NOT EXISTS (SELECT 1 FROM identity.identifier_canonical_forms AS f "
+                    "WHERE f.identity_type = s.identity_type "
+                    "AND f.identity_value_raw = s.identity_value_raw)"
+                ).df()
+            )
+            conn.register("new_forms", new)
+            conn.execute(
+                "INSERT INTO identity.identifier_canonical_forms BY NAME SELECT * FROM new_forms"
+            )
+            conn.unregister("new_forms")
+            added = len(new)
+        status = conn.execute(
+            "SELECT identity_type, canonical_status, count(*) "
+            "FROM identity.identifier_canonical_forms GROUP BY ALL"
+        ).fetchall()
     return MaterializeResult(
         metadata={
-            "distinct_raw_values": len(forms),
-            "by_status": MetadataValue.json({f"{t}/{s}": int(n) for (t, s), n in status.items()}),
+            "distinct_raw_values": sum(n for _, _, n in status),
+            "canonicalised_this_run": added if added is not None else sum(n for *_, n in status),
+            "by_status": MetadataValue.json({f"{t}/{s}": int(n) for t, s, n in status}),
         }
     )
 
 
 def _previous_map(conn) -> pd.DataFrame:
-    exists = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'identity' AND table_name = 'customer_identity_map'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(conn, "identity", "customer_identity_map"):
         return pd.DataFrame(columns=["identity_key", "customer_id"])
     return conn.execute(
         "SELECT identity_key, customer_id FROM identity.customer_identity_map "
@@ -117,11 +157,13 @@ def _append_history(conn, history: pd.DataFrame, run_id: str) -> None:
 
 
 def _record_identifier_changes(conn, identity_map: pd.DataFrame) -> int:
-    """Append the identifiers whose customer_id changed since the previous map (new, moved,
-    withheld or gone): incremental models re-resolve only the records that observe them."""
+    """Append the identifiers whose customer_id changed since the previous map: incremental
+    models re-resolve only the records that observe them. An identifier that left the map (its
+    records were deleted, or its customer was withheld on an erasure request) is recorded by its
+    previous customer_id only, so that no erased value is kept here."""
     conn.execute(
-        "CREATE TABLE IF NOT EXISTS identity.identifier_changes "
-        "(identity_type VARCHAR, identity_value VARCHAR, changed_at TIMESTAMP)"
+        "CREATE TABLE IF NOT EXISTS identity.identifier_changes (identity_type VARCHAR, "
+        "identity_value VARCHAR, previous_customer_id VARCHAR, changed_at TIMESTAMP)"
     )
     if _previous_map(conn).empty:
         return 0  # a first build: no incremental model has anything to catch up on
@@ -129,12 +171,16 @@ def _record_identifier_changes(conn, identity_map: pd.DataFrame) -> int:
     changed = conn.execute(
         """
         INSERT INTO identity.identifier_changes
-        SELECT coalesce(n.identity_type, o.identity_type),
-            coalesce(n.identity_value, o.identity_value), timezone('UTC', now())
+        SELECT DISTINCT
+            coalesce(n.identity_type, o.identity_type),
+            n.identity_value,
+            CASE WHEN n.identity_value IS NULL THEN o.customer_id END,
+            timezone('UTC', now())
         FROM new_map AS n
         FULL OUTER JOIN identity.customer_identity_map AS o
             ON n.identity_type = o.identity_type AND n.identity_value = o.identity_value
         WHERE n.customer_id IS DISTINCT FROM o.customer_id
+            AND (n.identity_value IS NOT NULL OR o.customer_id IS NOT NULL)
         """
     ).fetchall()[0][0]
     conn.unregister("new_map")

@@ -224,54 +224,85 @@ def _forget_file(conn, source: Source, file_path: str) -> None:
     conn.execute("UPDATE audit.load_log SET is_current = false WHERE file_path = ?", [file_path])
 
 
-def _write_batch(conn, source: Source, items: list[_ReadFile], replaced: list[str], load_id: str):
-    """One transaction: replaced files forgotten, rows validated and written, files logged."""
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        for file_path in replaced:
-            _forget_file(conn, source, file_path)
-        to_validate = [item for item in items if item.parsed is not None]
-        if to_validate:
-            _validate_and_insert(conn, source, to_validate, load_id)
-        for item in items:
-            r = item.result
-            if r.status == "rejected_file":
-                conn.execute(
-                    "INSERT INTO audit.quarantine VALUES "
-                    "(?, ?, ?, NULL, ?, ?, ?, now()::TIMESTAMP)",
-                    [source.name, item.day, r.file_path, r.reason, r.message, load_id],
-                )
-        log_rows = [
-            [
-                load_id,
-                source.name,
-                item.day,
-                item.result.file_path,
-                item.digest,
-                item.result.encoding,
-                item.result.status,
-                item.result.reason,
-                item.result.message,
-                item.result.rows_read,
-                item.result.rows_loaded,
-                item.result.rows_quarantined,
-                item.result.rows_rejected,
-                list(item.result.extra_columns),
-                item.result.duration_s,
-            ]
-            for item in items
+# Rows validated and written per query: bounds memory when a backfill reads months of files.
+CHUNK_ROWS = 1_000_000
+
+
+def _finish_batch(conn, source: Source, items: list[_ReadFile], load_id: str) -> None:
+    """Quarantine rejected files, log every file and note the changed export days."""
+    for item in items:
+        r = item.result
+        if r.status == "rejected_file":
+            conn.execute(
+                "INSERT INTO audit.quarantine VALUES (?, ?, ?, NULL, ?, ?, ?, now()::TIMESTAMP)",
+                [source.name, item.day, r.file_path, r.reason, r.message, load_id],
+            )
+    log_rows = [
+        [
+            load_id,
+            source.name,
+            item.day,
+            item.result.file_path,
+            item.digest,
+            item.result.encoding,
+            item.result.status,
+            item.result.reason,
+            item.result.message,
+            item.result.rows_read,
+            item.result.rows_loaded,
+            item.result.rows_quarantined,
+            item.result.rows_rejected,
+            list(item.result.extra_columns),
+            item.result.duration_s,
         ]
-        conn.executemany(
-            "INSERT INTO audit.load_log VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, true, now()::TIMESTAMP, ?)",
-            log_rows,
-        )
-        loaded_days = [item.day for item in items if item.result.rows_loaded]
-        record_partition_changes(conn, source.name, loaded_days, "loaded")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
+        for item in items
+    ]
+    conn.executemany(
+        "INSERT INTO audit.load_log VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, true, now()::TIMESTAMP, ?)",
+        log_rows,
+    )
+    loaded_days = [item.day for item in items if item.result.rows_loaded]
+    record_partition_changes(conn, source.name, loaded_days, "loaded")
+
+
+def _flush(conn, source: Source, pending: list[_ReadFile], load_id: str) -> None:
+    if pending:
+        _validate_and_insert(conn, source, pending, load_id)
+        for item in pending:
+            item.parsed = None  # rows are in the warehouse now; free the memory
+        pending.clear()
+
+
+def _load_files(conn, source: Source, landing: Path, days: list[str], load_id: str):
+    """Read, validate and write the files in chunks, inside the caller's transaction."""
+    current, loaded_by = _load_log_state(conn, source)
+    results, items, pending = [], [], []
+    for day in days:
+        for path in landing_files(landing, source, day):
+            file_path = path.relative_to(landing).as_posix()
+            digest = content_hash(path)
+            if current.get(file_path) == digest:
+                results.append(FileLoad(file_path, "unchanged"))
+                continue
+            if file_path in current:  # a changed file replaces its old rows
+                _forget_file(conn, source, file_path)
+                loaded_by = {h: p for h, p in loaded_by.items() if p != file_path}
+            original = loaded_by.get(digest)
+            result, parsed = _read(source, path, file_path, digest, original)
+            if result.status == "loaded":
+                loaded_by.setdefault(digest, file_path)
+            item = _ReadFile(result, day, digest, parsed)
+            items.append(item)
+            results.append(result)
+            if parsed is not None:
+                pending.append(item)
+                if sum(p.parsed.table.num_rows for p in pending) >= CHUNK_ROWS:
+                    _flush(conn, source, pending, load_id)
+    _flush(conn, source, pending, load_id)
+    if items:
+        _finish_batch(conn, source, items, load_id)
+    return results, bool(items)
 
 
 def load_partitions(
@@ -282,26 +313,14 @@ def load_partitions(
     ensure_tables(conn)
     conn.execute("SET TimeZone = 'UTC'")
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    current, loaded_by = _load_log_state(conn, source)
-    results, items, replaced = [], [], []
-    for day in days:
-        for path in landing_files(landing, source, day):
-            file_path = path.relative_to(landing).as_posix()
-            digest = content_hash(path)
-            if current.get(file_path) == digest:
-                results.append(FileLoad(file_path, "unchanged"))
-                continue
-            if file_path in current:
-                replaced.append(file_path)
-                loaded_by = {h: p for h, p in loaded_by.items() if p != file_path}
-            original = loaded_by.get(digest)
-            result, parsed = _read(source, path, file_path, digest, original)
-            if result.status == "loaded":
-                loaded_by.setdefault(digest, file_path)
-            items.append(_ReadFile(result, day, digest, parsed))
-            results.append(result)
-    if items:
-        _write_batch(conn, source, items, replaced, load_id)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        results, wrote = _load_files(conn, source, landing, days, load_id)
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    if wrote:
         mismatches = reconciliation_mismatches(conn, source.name, days)
         if mismatches:
             raise ReconciliationError(

@@ -22,6 +22,7 @@ from orchestration.identity.normalise import canonical_phone
 from orchestration.ingest.contracts import SOURCES, Source
 from orchestration.ingest.loader import record_partition_changes
 from orchestration.ingest.validation import quote
+from orchestration.warehouse_tables import table_exists
 
 # Rows that belong to an erased row: (child source, condition between child {c} and parent p).
 CHILD_ROWS = {
@@ -60,15 +61,6 @@ def match_key(value: str | None, kind: str) -> str | None:
     return text or None
 
 
-def _table_exists(conn, schema: str, table: str) -> bool:
-    return bool(
-        conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
-
-
 def _requested_keys(conn) -> tuple[pd.DataFrame, set[str]]:
     requests = conn.execute(
         "SELECT request_id, requested_at, phone, member_id FROM raw.deletion_requests"
@@ -76,7 +68,7 @@ def _requested_keys(conn) -> tuple[pd.DataFrame, set[str]]:
     keys = {match_key(v, "phone") for v in requests.phone.dropna()}
     keys |= {match_key(v, "identifier") for v in requests.member_id.dropna()}
     keys.discard(None)
-    if keys and _table_exists(conn, "identity", "customer_identity_map"):
+    if keys and table_exists(conn, "identity", "customer_identity_map"):
         # The whole person: every identifier of the customers the request resolves to.
         identity_map = conn.execute(
             "SELECT identity_type, identity_value, customer_id FROM identity.customer_identity_map "
@@ -259,7 +251,7 @@ def withhold_erased_customers(conn, identity_map: pd.DataFrame, key: bytes) -> p
     """Drop from a fresh identity map every customer that holds an erased identifier, and add all
     of that customer's identifiers to the erasure set, so the next run erases the rest of the
     person from raw too (identifiers first seen with tonight's data are known only now)."""
-    if not _table_exists(conn, "privacy", "erased_identities"):
+    if not table_exists(conn, "privacy", "erased_identities"):
         return identity_map
     erased_hashes = {
         h for (h,) in conn.execute("SELECT identity_hash FROM privacy.erased_identities").fetchall()

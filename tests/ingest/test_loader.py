@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from orchestration.ingest import loader
 from orchestration.ingest.contracts import SOURCES_BY_NAME
-from orchestration.ingest.loader import load_partition, reconciliation_mismatches
+from orchestration.ingest.loader import load_partition, load_partitions, reconciliation_mismatches
 from tests.ingest.conftest import RECEIPTS_HEADER, receipts, write
 
 STORES = SOURCES_BY_NAME["stores"]
@@ -176,3 +177,28 @@ def test_reconciliation_detects_a_lost_row(conn, landing):
     conn.execute("DELETE FROM raw.pos_receipts WHERE receipt_id = 'R2'")
     [mismatch] = reconciliation_mismatches(conn)
     assert mismatch[0] == "pos_receipts/2026-01-02/r.csv"
+
+
+def test_a_backfill_is_written_in_chunks_in_one_transaction(conn, landing, monkeypatch):
+    """Five files of three rows with chunks of four rows: every row lands once, quarantine and
+    counts reconcile, and each loaded day is noted as changed for the incremental models."""
+    monkeypatch.setattr(loader, "CHUNK_ROWS", 4)
+    days = [f"2026-01-0{d}" for d in range(2, 7)]
+    for n, day in enumerate(days):
+        rows = [GOOD.format(n=f"{n}{i}").replace("2026-01-02", day) for i in range(3)]
+        rows[2] = rows[2].replace("S0001", "S9999")  # unknown store: quarantined
+        write(landing, "pos_receipts", day, "r.csv", receipts(*rows))
+    load_partition(conn, STORES, landing, "2026-01-01")
+    results = load_partitions(conn, RECEIPTS, landing, days)
+    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(2, 1)] * 5
+    ids = [
+        i for (i,) in conn.execute("SELECT receipt_id FROM raw.pos_receipts ORDER BY 1").fetchall()
+    ]
+    assert ids == sorted(f"R{n}{i}" for n in range(5) for i in range(2))
+    assert conn.execute("SELECT count(*) FROM audit.quarantine").fetchall() == [(5,)]
+    assert reconciliation_mismatches(conn) == []
+    changed = conn.execute(
+        "SELECT strftime(partition_day, '%Y-%m-%d') FROM audit.partition_changes "
+        "WHERE source = 'pos_receipts' AND change = 'loaded' ORDER BY 1"
+    ).fetchall()
+    assert [d for (d,) in changed] == days

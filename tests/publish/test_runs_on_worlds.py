@@ -17,6 +17,7 @@ import pytest
 
 from orchestration.identity.keyed_hash import DEVELOPMENT_KEY, keyed_hash
 from orchestration.privacy.erasure import match_key
+from tests.incremental import differences, full_refresh_copy, incremental_models
 from tests.worlds import World, run_pipeline
 
 
@@ -60,12 +61,13 @@ def test_a_corrupted_source_blocks_downstream_and_leaves_the_published_warehouse
     assert _digest(world_copy.warehouse) == before
 
 
-def test_killed_run_reader_safety_and_erasure_on_the_next_run(world_copy):
+def test_killed_run_reader_safety_and_erasure_on_the_next_run(world_copy, tmp_path):
     """One rebuild of the small world (building is what costs) shows three things:
     1. a run killed midway leaves the published warehouse byte-identical;
     2. the next run succeeds while a reader queries the published warehouse throughout;
     3. after that next run, the person of a deletion request has no trace left anywhere in the
-       published warehouse (the first build learned the person's other identifiers)."""
+       published warehouse (the first build learned the person's other identifiers);
+    4. the incremental models applied those erasures exactly as a full refresh would."""
     before = _digest(world_copy.warehouse)
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestration.run_pipeline"],
@@ -100,6 +102,20 @@ def test_killed_run_reader_safety_and_erasure_on_the_next_run(world_copy):
     assert errors == [] and len(reads) > 20
     assert _digest(world_copy.warehouse) != before  # the new build was published
     assert _traces_of_deleted_people(world_copy) == []
+    _assert_erasure_reached_the_incremental_models(world_copy, tmp_path)
+
+
+def _assert_erasure_reached_the_incremental_models(world: World, tmp_path) -> None:
+    with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        erased_days = conn.execute(
+            "SELECT count(*) FROM audit.partition_changes WHERE change = 'erased'"
+        ).fetchall()[0][0]
+    assert erased_days > 0  # the run erased raw rows: the incremental models had work to do
+    full = tmp_path / "full_refresh.duckdb"
+    full_refresh_copy(world.warehouse, full)
+    assert differences(world.warehouse, full) == {
+        f"{schema}.{table}": (0, 0) for schema, table in incremental_models()
+    }
 
 
 def _traces_of_deleted_people(world: World) -> list[tuple]:

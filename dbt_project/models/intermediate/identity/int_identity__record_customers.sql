@@ -24,6 +24,9 @@ records_to_reprocess as (
     where processed_through_utc > {{ incremental_watermark() }}
     union
     {{ records_with_changed_identifiers() }}
+    union
+    select record_source, record_id from {{ this }}
+    where customer_id in ({{ customers_with_removed_identifiers() }})
 
 ),
 
@@ -89,5 +92,6 @@ current_record_customers as (
     in_changed_partition('this_rows.raw_source', 'this_rows.export_day')
     ~ ' or exists (select 1 from (' ~ records_with_changed_identifiers() ~ ') as changed'
     ~ ' where changed.record_source = this_rows.record_source'
-    ~ ' and changed.record_id = this_rows.record_id)',
+    ~ ' and changed.record_id = this_rows.record_id)'
+    ~ ' or this_rows.customer_id in (' ~ customers_with_removed_identifiers() ~ ')',
     with_identity=true) }}
