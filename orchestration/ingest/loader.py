@@ -168,11 +168,12 @@ def _validate_and_insert(conn, source: Source, batch: list[_ReadFile], load_id: 
         )
         present = [c for c in columns if c in source.column_names]
         conn.register("incoming", table)
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE checked AS "
-            + checked_rows_sql(source, present, list(extras))
-        )
+        # Held in Arrow, not a temp table: inside the load's transaction every replaced temp
+        # table would be kept until commit, and memory would grow with the backfill.
+        checked = conn.sql(checked_rows_sql(source, present, list(extras))).to_arrow_table()
         conn.unregister("incoming")
+        del table
+        conn.register("checked", checked)
         conn.execute(
             f"INSERT INTO raw.{quote(source.name)} SELECT {typed}, _extra, _file_path, _line, "
             f"_partition_day, {literal(load_id)}, now()::TIMESTAMP FROM checked "
@@ -188,6 +189,8 @@ def _validate_and_insert(conn, source: Source, batch: list[_ReadFile], load_id: 
             "SELECT _file_path, count(*) FILTER (WHERE _reason IS NULL), "
             "count(*) FILTER (WHERE _reason IS NOT NULL) FROM checked GROUP BY _file_path"
         ).fetchall()
+        conn.unregister("checked")
+        del checked
         for file_path, loaded, quarantined in counts:
             by_path[file_path].result.rows_loaded = loaded
             by_path[file_path].result.rows_quarantined = quarantined
@@ -225,7 +228,7 @@ def _forget_file(conn, source: Source, file_path: str) -> None:
 
 
 # Rows validated and written per query: bounds memory when a backfill reads months of files.
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 500_000
 
 
 def _finish_batch(conn, source: Source, items: list[_ReadFile], load_id: str) -> None:
