@@ -14,7 +14,10 @@ from orchestration.transform.project import dbt_project
 
 def warehouse_resource() -> DuckDBResource:
     settings.WAREHOUSE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(settings.WAREHOUSE_PATH))
+    return DuckDBResource(
+        database=str(settings.WAREHOUSE_PATH),
+        connection_config={"memory_limit": settings.DUCKDB_MEMORY_LIMIT},
+    )
 
 
 def dbt_resource() -> DbtCliResource:

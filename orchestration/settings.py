@@ -28,6 +28,9 @@ PUBLISHED_VERSIONS_DIR = _path_from_env(
     "PUBLISHED_VERSIONS_DIR", PUBLISHED_WAREHOUSE_PATH.parent / "published"
 )
 PUBLISHED_VERSIONS_KEPT = int(os.environ.get("PUBLISHED_VERSIONS_KEPT", "5"))
+# DuckDB's memory limit in every process that opens the warehouse (dbt reads the same variable in
+# profiles.yml); past it DuckDB spills to disk. A percentage of RAM or a size such as "8GB".
+DUCKDB_MEMORY_LIMIT = os.environ.get("DUCKDB_MEMORY_LIMIT", "50%")
 LANDING_PATH = _path_from_env("LANDING_PATH", REPO_ROOT / "data" / "landing")
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # First export day that daily partitions cover; the sample world starts here by default.
