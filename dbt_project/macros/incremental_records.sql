@@ -9,6 +9,15 @@
     (erased, or its file replaced) is deleted too. `dbt build --full-refresh` rebuilds from scratch.
 -#}
 
+{#-
+    Incremental on DuckDB; a plain table elsewhere. dbt-spark's incremental materialization
+    accepts only its built-in strategies, and deleting a record's rows needs Delta or Iceberg
+    tables; until a Spark deployment adds a spark__ version of the strategy, Spark rebuilds.
+-#}
+{% macro records_materialization() -%}
+    {{- return('incremental' if target.type == 'duckdb' else 'table') -}}
+{%- endmacro %}
+
 {#- Custom strategy: delete every row of the batch's records, insert the batch's live rows. -#}
 {% macro get_incremental_replace_records_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}

@@ -198,6 +198,9 @@ def test_every_mart_has_the_same_rows_and_column_aggregates(engines):
             "order by ordinal_position",
             [mart],
         ).fetchall()
+        # When the incremental models' rows were built is bookkeeping, not data: on DuckDB it
+        # spans the small world's two nights, on Spark (a rebuild) it is one instant.
+        columns = [(name, kind) for name, kind in columns if name != "processed_through_utc"]
         aggregates = ["count(*)"]
         for name, data_type in columns:
             column = f'"{name}"'

@@ -1,7 +1,7 @@
 -- Canonical identifiers per record; raw values that identify nobody (masked, invalid) drop out.
 -- Incremental by record: follows the records int_identity__sightings reprocessed.
 {{ config(
-    materialized='incremental',
+    materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=['record_source', 'record_id'],
 ) }}

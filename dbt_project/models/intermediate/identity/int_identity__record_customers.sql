@@ -2,7 +2,7 @@
 -- record: reprocesses the records whose observations changed or that observe an identifier whose
 -- customer changed (a merge, a split, an erasure).
 {{ config(
-    materialized='incremental',
+    materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=['record_source', 'record_id'],
 ) }}

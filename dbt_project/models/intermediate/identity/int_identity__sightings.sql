@@ -1,6 +1,6 @@
 -- Every identifier seen on every record, before canonicalisation. Incremental by record.
 {{ config(
-    materialized='incremental',
+    materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=['record_source', 'record_id'],
 ) }}

@@ -9,7 +9,7 @@
     and a refund can make an old sale invalid).
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key='touchpoint_key',
 ) }}
