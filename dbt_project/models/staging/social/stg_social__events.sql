@@ -1,8 +1,3 @@
--- A table, not a view like the other staging models: the largest source by far (two thirds of
--- raw rows), read by its tests, the identity sightings and fct_touchpoints; as a view each of them
--- would deduplicate every raw copy again.
-{{ config(materialized='table') }}
-
 with
 
 source as (
