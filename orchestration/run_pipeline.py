@@ -108,23 +108,8 @@ def full_refresh_config(job) -> dict:
     return {"ops": {name: {"config": {"full_refresh": True}} for name in steps}}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--timings", help="write each step's wall time to this JSON file")
-    parser.add_argument(
-        "--full-refresh",
-        action="store_true",
-        help="rebuild the incremental dbt models from scratch instead of catching up",
-    )
-    args = parser.parse_args(argv)
-    from orchestration.definitions import defs  # after settings, so dbt sees WAREHOUSE_PATH
-
-    started = time.perf_counter()
-    days = landing_days()
-    if not days:
-        print(f"No export days in {settings.LANDING_PATH}; run `make sample` first.")
-        return 1
-    instance = DagsterInstance.get()
+def run_all_days(defs, instance, days: list[str], full_refresh: bool) -> list:
+    """Ingest every export day of the landing zone, then build: `make run` on any warehouse."""
     print(f"Ingesting {len(days)} export days {days[0]}..{days[-1]} from {settings.LANDING_PATH}")
     ingest = defs.resolve_job_def("ingest_landing").execute_in_process(
         instance=instance,
@@ -134,21 +119,57 @@ def main(argv: list[str] | None = None) -> int:
         },
         raise_on_error=False,
     )
-    outcomes = check_outcomes(ingest)
-    build = None
-    if ingest.success:
-        print("Building staging, identity and marts")
-        job = defs.resolve_job_def("build_warehouse")
-        build = job.execute_in_process(
-            instance=instance,
-            run_config=full_refresh_config(job) if args.full_refresh else None,
-            raise_on_error=False,
-        )
-        outcomes += check_outcomes(build)
-    ok = ingest.success and build is not None and build.success
+    if not ingest.success:
+        return [("ingest", ingest)]
+    print("Building staging, identity and marts")
+    job = defs.resolve_job_def("build_warehouse")
+    build = job.execute_in_process(
+        instance=instance,
+        run_config=full_refresh_config(job) if full_refresh else None,
+        raise_on_error=False,
+    )
+    return [("ingest", ingest), ("build", build)]
+
+
+def run_night(defs, instance, day: str):
+    """What the nightly schedule runs: the `nightly` job for one export day."""
+    print(f"Nightly run for export day {day}")
+    return defs.resolve_job_def("nightly").execute_in_process(
+        instance=instance, partition_key=day, raise_on_error=False
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--timings", help="write each step's wall time to this JSON file")
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from scratch instead of catching up",
+    )
+    parser.add_argument(
+        "--night",
+        metavar="DAY",
+        help="run the nightly job for one export day (YYYY-MM-DD), as the schedule does",
+    )
+    args = parser.parse_args(argv)
+    from orchestration.definitions import defs  # after settings, so dbt sees WAREHOUSE_PATH
+
+    started = time.perf_counter()
+    instance = DagsterInstance.get()
+    if args.night:
+        runs = [("nightly", run_night(defs, instance, args.night))]
+    else:
+        days = landing_days()
+        if not days:
+            print(f"No export days in {settings.LANDING_PATH}; run `make sample` first.")
+            return 1
+        runs = run_all_days(defs, instance, days, args.full_refresh)
+    outcomes = [o for _, run in runs for o in check_outcomes(run)]
+    # A failed ingest stops before the build: success means every run passed, the last a build.
+    ok = runs[-1][0] != "ingest" and all(run.success for _, run in runs)
     if args.timings:
-        runs = [("ingest", ingest), ("build", build)]
-        timings = {name: step_timings(run, instance) for name, run in runs if run is not None}
+        timings = {name: step_timings(run, instance) for name, run in runs}
         Path(args.timings).write_text(json.dumps(timings, indent=2))
     # On success the summary describes what analysts now see; on failure, the unpublished build.
     shown = settings.PUBLISHED_WAREHOUSE_PATH if ok else settings.WAREHOUSE_PATH

@@ -44,10 +44,10 @@ class World:
         }
 
 
-def run_pipeline(world: World) -> subprocess.CompletedProcess:
+def run_pipeline(world: World, *args: str) -> subprocess.CompletedProcess:
     (world.root / "dagster_home").mkdir(exist_ok=True)
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.run_pipeline"],
+        [sys.executable, "-m", "orchestration.run_pipeline", *args],
         env=world.environment(),
         capture_output=True,
         text=True,
@@ -55,8 +55,8 @@ def run_pipeline(world: World) -> subprocess.CompletedProcess:
     )
 
 
-def _run_or_fail(world: World) -> str:
-    result = run_pipeline(world)
+def _run_or_fail(world: World, *args: str) -> str:
+    result = run_pipeline(world, *args)
     if result.returncode != 0:
         output = result.stdout + result.stderr
         raise AssertionError(f"pipeline failed on {world.config}:\n{output[-6000:]}")
@@ -65,15 +65,16 @@ def _run_or_fail(world: World) -> str:
 
 def build_world(root: Path, config: WorldConfig, nightly: bool = False) -> World:
     """Generate and build a world. With `nightly`, the last export day is held back from the
-    first build and then loaded by a second, incremental run, as the nightly schedule would."""
+    first build and then loaded by the `nightly` job for that day, as the schedule runs it."""
     generate_world(config, root)
     world = World(root, config, "")
-    if nightly:
-        last_day = max(p.name for p in world.landing.glob("*/*") if p.is_dir())
-        held = list(world.landing.glob(f"*/{last_day}"))
-        for folder in held:
-            folder.rename(root / f"held_{folder.parent.name}")
-        _run_or_fail(world)
-        for folder in held:
-            (root / f"held_{folder.parent.name}").rename(folder)
-    return World(root, config, _run_or_fail(world))
+    if not nightly:
+        return World(root, config, _run_or_fail(world))
+    last_day = max(p.name for p in world.landing.glob("*/*") if p.is_dir())
+    held = list(world.landing.glob(f"*/{last_day}"))
+    for folder in held:
+        folder.rename(root / f"held_{folder.parent.name}")
+    _run_or_fail(world)
+    for folder in held:
+        (root / f"held_{folder.parent.name}").rename(folder)
+    return World(root, config, _run_or_fail(world, "--night", last_day))
