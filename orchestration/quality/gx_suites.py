@@ -37,6 +37,7 @@ import logging
 import math
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,6 +54,9 @@ from great_expectations.core.expectation_validation_result import (  # noqa: E40
     ExpectationSuiteValidationResult,
 )
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.data_context.types.resource_identifiers import (  # noqa: E402
+    ExpectationSuiteIdentifier,
+)
 from great_expectations.expectations.expectation_configuration import (  # noqa: E402
     ExpectationConfiguration,
 )
@@ -279,16 +283,30 @@ def validate_and_document(
         gx.ValidationDefinition(name=suite_file.name, data=batch_definition, suite=suite)
     )
     store = context.validation_results_store
-    for key in store.list_keys():  # Data Docs show each suite's latest result only
-        if key.expectation_suite_identifier.name == suite_file.name:
-            store.remove_key(key)
+    for key in _result_keys(store, suite_file.name):  # Data Docs show the latest result only
+        store.remove_key(key)
+    # GX files a result page under validations/<suite name split at dots>/<run>/<time>/.
+    old_pages = data_docs_dir().joinpath("validations", *suite_file.name.split("."))
+    shutil.rmtree(old_pages, ignore_errors=True)
     result = definition.run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=parameters or {},
         result_format="SUMMARY",
     )
-    context.build_data_docs(site_names=[SITE_NAME])
+    # Only this suite's pages and the index: a whole-site rebuild renders every suite's latest
+    # result again, which made each of the ~40 checks of a run cost seconds.
+    context.build_data_docs(
+        site_names=[SITE_NAME],
+        resource_identifiers=[
+            ExpectationSuiteIdentifier(name=suite_file.name),
+            *_result_keys(store, suite_file.name),
+        ],
+    )
     return result
+
+
+def _result_keys(store, suite_name: str) -> list:
+    return [k for k in store.list_keys() if k.expectation_suite_identifier.name == suite_name]
 
 
 # ---------------------------------------------------------------- summaries
