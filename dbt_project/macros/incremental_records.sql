@@ -101,29 +101,37 @@
 {%- endmacro %}
 
 {#-
-    Touches of a staging model to reprocess in fct_touchpoints: those in changed partitions,
-    those whose record was re-resolved to a customer or observes a changed identifier, and those
-    the model holds from changed partitions (their surviving copy may sit in another partition)
-    or for a customer who lost an identifier.
+    Ids of the touches of one staging model to reprocess in fct_touchpoints: those in changed
+    partitions, those whose record was re-resolved to a customer or observes a changed
+    identifier, and those the model holds from changed partitions (their surviving copy may sit
+    in another partition) or for a customer who lost an identifier. Built once as a small set
+    and joined, so the staging rows are scanned once, not once per condition.
 -#}
-{% macro touches_to_reprocess(raw_source, record_source, record_id) -%}
-    {{ in_changed_partition("'" ~ raw_source ~ "'", 'export_day') }}
-    or {{ record_id }} in (
-        select record_id from {{ ref('int_identity__record_customers') }}
-        where
-            record_source = '{{ record_source }}'
-            and processed_through_utc > {{ incremental_watermark() }}
+{% macro touch_ids_to_reprocess(staging_relation, raw_source, record_source, record_id) -%}
+    with changed_partitions as (
+        select distinct partition_day
+        from {{ source('audit', 'partition_changes') }}
+        where source = '{{ raw_source }}' and changed_at > {{ incremental_watermark() }}
     )
-    or {{ record_id }} in (
-        select record_id from ({{ records_with_changed_identifiers() }}) as changed
-        where record_source = '{{ record_source }}'
-    )
-    or {{ dbt.hash(dbt.concat(["'" ~ record_source ~ ":'", record_id])) }} in (
-        select touchpoint_key from {{ this }} as this_rows
-        where
-            {{ in_changed_partition('this_rows.raw_source', 'this_rows.export_day') }}
+    select staged.{{ record_id }} as record_id
+    from {{ staging_relation }} as staged
+    inner join changed_partitions on staged.export_day = changed_partitions.partition_day
+    union
+    select record_id from {{ ref('int_identity__record_customers') }}
+    where
+        record_source = '{{ record_source }}'
+        and processed_through_utc > {{ incremental_watermark() }}
+    union
+    select record_id from ({{ records_with_changed_identifiers() }}) as changed
+    where record_source = '{{ record_source }}'
+    union
+    select this_rows.record_id from {{ this }} as this_rows
+    where
+        this_rows.record_source = '{{ record_source }}'
+        and (
+            this_rows.export_day in (select partition_day from changed_partitions)
             or this_rows.customer_id in ({{ customers_with_removed_identifiers() }})
-    )
+        )
 {%- endmacro %}
 
 {#-

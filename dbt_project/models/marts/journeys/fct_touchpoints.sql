@@ -22,7 +22,9 @@ social_events as (
 
     select * from {{ ref('stg_social__events') }}
     {%- if is_incremental() %}
-    where {{ touches_to_reprocess('social_events', 'social_event', 'event_id') }}
+    where event_id in (
+        {{ touch_ids_to_reprocess(ref('stg_social__events'), 'social_events', 'social_event', 'event_id') }}
+    )
     {%- endif %}
 
 ),
@@ -31,7 +33,9 @@ store_visits as (
 
     select * from {{ ref('stg_stores__visits') }}
     {%- if is_incremental() %}
-    where {{ touches_to_reprocess('store_visits', 'store_visit', 'visit_id') }}
+    where visit_id in (
+        {{ touch_ids_to_reprocess(ref('stg_stores__visits'), 'store_visits', 'store_visit', 'visit_id') }}
+    )
     {%- endif %}
 
 ),
@@ -105,6 +109,7 @@ identified_touches as (
 
     select
         touches.record_source,
+        touches.record_id,
         touches.channel,
         touches.touchpoint_type,
         touches.event_type,
@@ -130,6 +135,7 @@ purchase_touches as (
 
     select
         'order' as record_source,
+        orders.order_key as record_id,
         orders.sales_channel as channel,
         'purchase' as touchpoint_type,
         'purchase' as event_type,
@@ -162,6 +168,7 @@ current_touchpoints as (
         customer_id,
         customer_id is not null as is_identified,
         record_source,
+        record_id,
         channel,
         touchpoint_type,
         case
