@@ -156,7 +156,7 @@ def _append_history(conn, history: pd.DataFrame, run_id: str) -> None:
     conn.unregister("history")
 
 
-def _record_identifier_changes(conn, identity_map: pd.DataFrame) -> int:
+def _record_identifier_changes(conn, identity_map: pd.DataFrame, first_build: bool) -> int:
     """Append the identifiers whose customer_id changed since the previous map: incremental
     models re-resolve only the records that observe them. An identifier that left the map (its
     records were deleted, or its customer was withheld on an erasure request) is recorded by its
@@ -165,7 +165,7 @@ def _record_identifier_changes(conn, identity_map: pd.DataFrame) -> int:
         "CREATE TABLE IF NOT EXISTS identity.identifier_changes (identity_type VARCHAR, "
         "identity_value VARCHAR, previous_customer_id VARCHAR, changed_at TIMESTAMP)"
     )
-    if _previous_map(conn).empty:
+    if first_build:
         return 0  # a first build: no incremental model has anything to catch up on
     conn.register("new_map", identity_map[["identity_type", "identity_value", "customer_id"]])
     changed = conn.execute(
@@ -248,7 +248,8 @@ def customer_identity_map(
         blocked = conn.execute("SELECT * FROM intermediate.int_identity__blocked_identifiers").df()
         households = household_phones(conn.execute(PHONE_NAMES_SQL).df())
         resolution = resolve(identifiers, edges, blocked, households=households)
-        mapping, history = assign_customer_ids(resolution.assignments, _previous_map(conn))
+        previous = _previous_map(conn)
+        mapping, history = assign_customer_ids(resolution.assignments, previous)
         identity_map = resolution.assignments.merge(
             mapping, on=["identity_type", "identity_value"], how="left"
         ).drop(columns="cluster")
@@ -257,7 +258,7 @@ def customer_identity_map(
         )
         identity_map["identity_hash"] = keyed_hash(identity_map.identity_key, key)
         identity_map = withhold_erased_customers(conn, identity_map, key)
-        changed = _record_identifier_changes(conn, identity_map)
+        changed = _record_identifier_changes(conn, identity_map, first_build=previous.empty)
         replace_table(conn, "identity", "customer_identity_map", identity_map)
         guards = resolution.guard_events.assign(resolved_at=pd.Timestamp.now(tz="UTC"))
         replace_table(conn, "identity", "merge_guard_events", guards)

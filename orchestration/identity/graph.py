@@ -111,9 +111,8 @@ def _find(parent: dict, x: int) -> int:
     return x
 
 
-def _split_by_limits(cluster_edges, nodes, rules, singular_values) -> tuple[dict, list]:
+def _split_by_limits(cluster_edges, node_type, singular_values) -> tuple[dict, list]:
     """Strongest-first union-find within one over-full component; returns node->root, refusals."""
-    node_type = nodes.identity_type.to_numpy()
     members = pd.unique(cluster_edges[["a", "b"]].to_numpy().ravel())
     parent = {int(n): int(n) for n in members}
     held = {
@@ -121,7 +120,7 @@ def _split_by_limits(cluster_edges, nodes, rules, singular_values) -> tuple[dict
         for n in members
     }
     refused = []
-    for a, b in cluster_edges[["a", "b"]].itertuples(index=False):
+    for a, b in zip(cluster_edges.a.tolist(), cluster_edges.b.tolist(), strict=True):
         ra, rb = _find(parent, a), _find(parent, b)
         if ra == rb:
             continue
@@ -209,21 +208,25 @@ def _enforce_limits(kept, nodes, labels, rules):
     if len(over_full) == 0:
         return labels, []
     labels = labels.copy()
-    singular_values = dict(zip(np.flatnonzero(is_singular), singular.value, strict=True))
+    singular_values = dict(
+        zip(np.flatnonzero(is_singular).tolist(), singular.value.tolist(), strict=True)
+    )
     weight = nodes.identity_type.map(rules.priorities).fillna(99).to_numpy()
     edge_label = labels[kept.a.to_numpy()]
+    # one pass over the edges for all over-full components: a mask per component costs a scan each
+    in_over_full = np.isin(edge_label, over_full)
+    ce = kept[in_over_full].assign(label=edge_label[in_over_full])
+    ce["strength"] = np.maximum(weight[ce.a], weight[ce.b])
+    ce = ce.sort_values(
+        ["label", "strength", "n_records", "a", "b"], ascending=[True, True, False, True, True]
+    )
     refusals = []
     next_label = labels.max() + 1
-    for label in over_full:
-        ce = kept[edge_label == label].copy()
-        ce["strength"] = np.maximum(weight[ce.a], weight[ce.b])
-        ce = ce.sort_values(
-            ["strength", "n_records", "a", "b"], ascending=[True, False, True, True]
-        )
-        roots, refused = _split_by_limits(ce, nodes, rules, singular_values)
+    for _, cluster_edges in ce.groupby("label", sort=True):
+        roots, refused = _split_by_limits(cluster_edges, node_type, singular_values)
         refusals.extend(refused)
-        for root in sorted(set(roots.values())):
-            part = [m for m, r in roots.items() if r == root]
-            labels[part] = next_label
-            next_label += 1
+        # parts numbered in the order of their roots
+        roots_of, part = np.unique(list(roots.values()), return_inverse=True)
+        labels[list(roots)] = next_label + part
+        next_label += len(roots_of)
     return labels, refusals

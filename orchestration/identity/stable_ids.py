@@ -60,14 +60,17 @@ def assign_customer_ids(
     kept = winners.sort_values(["cluster", "n", "customer_id"], ascending=[True, False, True])
     kept_ids = kept.drop_duplicates("cluster").set_index("cluster").customer_id
 
-    taken = set(previous.customer_id) | set(kept_ids)
-    anchors = _anchors(current)
-    ids = {c: kept_ids[c] if c in kept_ids.index else None for c in anchors.index}
+    previous_ids = set(previous.customer_id.tolist())
+    taken = previous_ids | set(kept_ids.tolist())
+    # plain dicts: a Series lookup per cluster costs more than the rest of the step
+    anchors = _anchors(current).to_dict()
+    inherited = kept_ids.to_dict()
+    ids = {c: inherited.get(c) for c in anchors}
     for cluster in sorted(c for c, v in ids.items() if v is None):
         ids[cluster] = _new_id(anchors[cluster], taken)
 
     current["customer_id"] = current.cluster.map(ids)
-    history = _history(winners, kept_ids, votes, ids, set(previous.customer_id))
+    history = _history(winners, kept_ids, votes, ids, previous_ids)
     mapping = current.rename(columns={"key": "identity_key"})[
         ["identity_type", "identity_value", "identity_key", "customer_id"]
     ]
@@ -76,15 +79,17 @@ def assign_customer_ids(
 
 def _history(winners, kept_ids, votes, ids, previous_ids) -> pd.DataFrame:
     events = []
-    for row in winners.itertuples(index=False):
-        survivor = ids[row.cluster]
-        if survivor != row.customer_id:
-            events.append(("merged", row.customer_id, survivor))
-    owner = winners.set_index("customer_id").cluster
-    for row in votes.itertuples(index=False):
-        if row.cluster != owner[row.customer_id]:
-            events.append(("split", ids[row.cluster], row.customer_id))
-    inherited = set(kept_ids)
+    owner = dict(zip(winners.customer_id.tolist(), winners.cluster.tolist(), strict=True))
+    for customer_id, cluster in owner.items():
+        survivor = ids[cluster]
+        if survivor != customer_id:
+            events.append(("merged", customer_id, survivor))
+    for customer_id, cluster in zip(
+        votes.customer_id.tolist(), votes.cluster.tolist(), strict=True
+    ):
+        if cluster != owner[customer_id]:
+            events.append(("split", ids[cluster], customer_id))
+    inherited = set(kept_ids.tolist())
     for customer_id in ids.values():
         if customer_id not in inherited and customer_id not in previous_ids:
             events.append(("created", customer_id, None))
