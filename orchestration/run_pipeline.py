@@ -99,11 +99,12 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
 
 def full_refresh_config(job) -> dict:
     """Run config setting full_refresh on every step that builds incrementally: the steps the
-    dbt assets are split into, and the canonicalisation of identifiers."""
+    dbt assets are split into, the canonicalisation of identifiers and the erasure scan."""
     steps = [
         name
         for name in job.graph.node_names()
-        if name.startswith("dbt_models") or name == "identity__identifier_canonical_forms"
+        if name.startswith("dbt_models")
+        or name in ("identity__identifier_canonical_forms", "privacy__erasure")
     ]
     return {"ops": {name: {"config": {"full_refresh": True}} for name in steps}}
 
