@@ -23,6 +23,17 @@ def test_dbt_staging_models_read_the_raw_assets():
     assert {AssetKey(["raw", s.name]) for s in SOURCES} <= parents
 
 
+def test_models_reading_the_load_log_wait_for_every_load_and_the_erasure():
+    """In the nightly job the raw loads, the erasure and dbt share one run: a model built from
+    audit.load_log must not run before the night's files are logged."""
+    graph = defs.resolve_asset_graph()
+    accuracy = AssetKey(["marts", "data_accuracy_daily"])
+    ancestors = graph.get(accuracy).parent_keys
+    assert AssetKey(["privacy", "erasure"]) in ancestors
+    erasure_parents = graph.get(AssetKey(["privacy", "erasure"])).parent_keys
+    assert {AssetKey(["raw", s.name]) for s in SOURCES} <= erasure_parents
+
+
 def test_jobs_and_sensors():
     assert defs.resolve_job_def("ingest_landing").partitions_def is not None
     assert defs.resolve_job_def("build_warehouse") is not None

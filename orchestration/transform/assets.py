@@ -15,18 +15,32 @@ from dagster_dbt import (
 from orchestration.privacy.assets import ERASURE
 from orchestration.transform.project import dbt_project
 
+# dbt sources written by the ingest and erasure steps, not by any asset of their own.
+LOADED_SOURCES = ("raw", "audit")
+
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Staging models also wait for the erasure step, which edits raw in place before them."""
+    """Models reading the raw or audit layer wait for the erasure step, which runs after every
+    raw load and edits raw and the load log in place: without the dependency, a nightly run
+    could build data_accuracy_daily from the load log before the night's files were loaded."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id, {})
-        if node.get("resource_type") == "model" and "staging" in node.get("fqn", [])[:2]:
+        if node.get("resource_type") == "model" and _reads_loaded_source(manifest, node):
             spec = spec.merge_attributes(deps=[ERASURE])
         return spec
+
+
+def _reads_loaded_source(manifest: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
+    sources = manifest.get("sources", {})
+    return any(
+        sources[dep]["source_name"] in LOADED_SOURCES
+        for dep in node.get("depends_on", {}).get("nodes", [])
+        if dep in sources
+    )
 
 
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
