@@ -132,11 +132,15 @@ def run_all_days(defs, instance, days: list[str], full_refresh: bool) -> list:
     return [("ingest", ingest), ("build", build)]
 
 
-def run_night(defs, instance, day: str):
+def run_night(defs, instance, day: str, full_refresh: bool):
     """What the nightly schedule runs: the `nightly` job for one export day."""
     print(f"Nightly run for export day {day}")
-    return defs.resolve_job_def("nightly").execute_in_process(
-        instance=instance, partition_key=day, raise_on_error=False
+    job = defs.resolve_job_def("nightly")
+    return job.execute_in_process(
+        instance=instance,
+        partition_key=day,
+        run_config=full_refresh_config(job) if full_refresh else None,
+        raise_on_error=False,
     )
 
 
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     instance = DagsterInstance.get()
     if args.night:
-        runs = [("nightly", run_night(defs, instance, args.night))]
+        runs = [("nightly", run_night(defs, instance, args.night, args.full_refresh))]
     else:
         days = landing_days()
         if not days:
