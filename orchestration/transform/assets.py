@@ -13,6 +13,7 @@ from dagster_dbt import (
 )
 
 from orchestration.privacy.assets import ERASURE
+from orchestration.transform.partial_parse import ensure_partial_parse
 from orchestration.transform.project import dbt_project
 
 # dbt sources written by the ingest and erasure steps, not by any asset of their own.
@@ -54,5 +55,7 @@ class DbtBuildConfig(Config):
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    if ensure_partial_parse(dbt_project.project_dir, dbt.dbt_executable):
+        context.log.info("Parsed the dbt project for this warehouse; later steps reuse the parse")
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
     yield from dbt.cli(args, context=context).stream()
