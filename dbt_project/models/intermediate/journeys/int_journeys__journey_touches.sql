@@ -11,6 +11,11 @@
     - a conversion with no touch in its window gets one `direct` touch on its sales channel at
       the conversion time, carrying the order's campaign.
 -#}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key='customer_id',
+) }}
 {%- set lookback_days = var('attribution_lookback_days') %}
 with
 
@@ -20,13 +25,13 @@ touchpoints as (
 
 ),
 
-conversions as (
+all_conversions as (
 
     select * from {{ ref('int_journeys__conversions') }}
 
 ),
 
-marketing_touches as (
+all_marketing_touches as (
 
     select
         touchpoint_key,
@@ -34,7 +39,8 @@ marketing_touches as (
         channel,
         touchpoint_type,
         campaign_id,
-        touched_at_local
+        touched_at_local,
+        processed_through_utc
     from touchpoints
     where
         is_marketing_touch
@@ -48,6 +54,41 @@ data_end as (
     from touchpoints
 
 ),
+{%- if is_incremental() %}
+
+{{ journey_customers_to_rebuild(lookback_days) }}
+
+marketing_touches as (
+
+    select all_marketing_touches.*
+    from all_marketing_touches
+    inner join customers_to_rebuild
+        on all_marketing_touches.customer_id = customers_to_rebuild.customer_id
+
+),
+
+conversions as (
+
+    select all_conversions.*
+    from all_conversions
+    inner join customers_to_rebuild
+        on all_conversions.customer_id = customers_to_rebuild.customer_id
+
+),
+{%- else %}
+
+marketing_touches as (
+
+    select * from all_marketing_touches
+
+),
+
+conversions as (
+
+    select * from all_conversions
+
+),
+{%- endif %}
 
 -- touches and conversions of a customer on one time line; touches sort before a conversion
 -- at the same instant, so the number of conversions before a touch names its next conversion
@@ -213,30 +254,38 @@ sequenced as (
         count(*) over (partition by journey_touches.journey_key) as journey_touch_count
     from journey_touches
 
+),
+
+journey_rows as (
+
+    select
+        sequenced.journey_key,
+        sequenced.is_converting,
+        sequenced.is_direct,
+        sequenced.order_key,
+        sequenced.customer_id,
+        sequenced.touchpoint_key,
+        sequenced.channel,
+        sequenced.touchpoint_type,
+        sequenced.campaign_id,
+        sequenced.touched_at_local,
+        cast(sequenced.touched_at_local as date) as touch_date_local,
+        sequenced.touch_sequence,
+        sequenced.journey_touch_count,
+        conversions.converted_at_local,
+        conversions.conversion_date_local,
+        conversions.conversion_month,
+        conversions.is_first_purchase,
+        conversions.revenue_cny,
+        -- fractional days from the touch to the conversion (null for non-converting journeys)
+        {{ dbt.datediff('sequenced.touched_at_local', 'conversions.converted_at_local', 'second') }}
+        / 86400.0 as days_before_conversion
+    from sequenced
+    left join conversions
+        on sequenced.order_key = conversions.order_key
+
 )
 
-select
-    sequenced.journey_key,
-    sequenced.is_converting,
-    sequenced.is_direct,
-    sequenced.order_key,
-    sequenced.customer_id,
-    sequenced.touchpoint_key,
-    sequenced.channel,
-    sequenced.touchpoint_type,
-    sequenced.campaign_id,
-    sequenced.touched_at_local,
-    cast(sequenced.touched_at_local as date) as touch_date_local,
-    sequenced.touch_sequence,
-    sequenced.journey_touch_count,
-    conversions.converted_at_local,
-    conversions.conversion_date_local,
-    conversions.conversion_month,
-    conversions.is_first_purchase,
-    conversions.revenue_cny,
-    -- fractional days from the touch to the conversion (null for non-converting journeys)
-    {{ dbt.datediff('sequenced.touched_at_local', 'conversions.converted_at_local', 'second') }}
-    / 86400.0 as days_before_conversion
-from sequenced
-left join conversions
-    on sequenced.order_key = conversions.order_key
+{{ replace_records_batch('journey_rows',
+    'this_rows.customer_id in (select customer_id from customers_to_rebuild)',
+    with_identity=true) }}

@@ -1,0 +1,163 @@
+{#-
+    The customers whose journeys a nightly run of int_journeys__journey_touches rebuilds: all
+    the journeys of each, since a customer's journeys are numbered and windowed together.
+    - a marketing touch of theirs was (re)built by fct_touchpoints after this model's watermark
+      (new, changed, re-resolved to them), or this model placed one for them that has since
+      been rebuilt (re-resolved elsewhere, no longer a marketing touch) or deleted;
+    - a conversion of theirs appeared, vanished or changed (time, revenue, first purchase; for
+      a direct touch, its channel and campaign);
+    - an unconverted touch of theirs closed as the data's end moved (touched after the previous
+      close cutoff, at or before the new one), or reopened as it moved back. The previous cutoff
+      is taken as the newest closed non-converting touch this model holds, never later than the
+      true one, so the window can only be too wide.
+    Expects the CTEs `touchpoints`, `all_marketing_touches`, `all_conversions` and `data_end`;
+    ends with `customers_to_rebuild` and a trailing comma.
+-#}
+{% macro journey_customers_to_rebuild(lookback_days) %}
+previous_touches as (
+
+    select
+        customer_id,
+        touchpoint_key,
+        is_direct,
+        is_converting,
+        order_key,
+        channel,
+        campaign_id,
+        touched_at_local,
+        converted_at_local,
+        is_first_purchase,
+        revenue_cny
+    from {{ this }}
+
+),
+
+watermark as (
+
+    select {{ incremental_watermark() }} as processed_through_utc
+
+),
+
+close_cutoffs as (
+
+    select
+        (
+            select coalesce(max(touched_at_local), cast('1970-01-01' as timestamp))
+            from previous_touches
+            where not is_converting
+        ) as previous_cutoff_local,
+        {{ dbt.dateadd('day', -lookback_days, 'data_end.last_touched_at_local') }}
+        as current_cutoff_local
+    from data_end
+
+),
+
+rebuilt_touch_customers as (
+
+    select all_marketing_touches.customer_id
+    from all_marketing_touches
+    cross join watermark
+    where all_marketing_touches.processed_through_utc > watermark.processed_through_utc
+
+    union
+
+    select previous_touches.customer_id
+    from previous_touches
+    cross join watermark
+    left join touchpoints
+        on previous_touches.touchpoint_key = touchpoints.touchpoint_key
+    where
+        not previous_touches.is_direct
+        and (
+            touchpoints.touchpoint_key is null
+            or touchpoints.processed_through_utc > watermark.processed_through_utc
+        )
+
+),
+
+previous_conversions as (
+
+    select distinct
+        customer_id,
+        order_key,
+        converted_at_local,
+        is_first_purchase,
+        revenue_cny
+    from previous_touches
+    where is_converting
+
+),
+
+current_conversions as (
+
+    select
+        customer_id,
+        order_key,
+        converted_at_local,
+        is_first_purchase,
+        revenue_cny
+    from all_conversions
+
+),
+
+changed_conversion_customers as (
+
+    select customer_id from (
+        select * from current_conversions
+        except
+        select * from previous_conversions
+    ) as appeared_or_changed
+
+    union
+
+    select customer_id from (
+        select * from previous_conversions
+        except
+        select * from current_conversions
+    ) as vanished_or_changed
+
+    union
+
+    select previous_touches.customer_id
+    from previous_touches
+    inner join all_conversions
+        on previous_touches.order_key = all_conversions.order_key
+    where
+        previous_touches.is_direct
+        and (
+            previous_touches.channel is distinct from all_conversions.sales_channel
+            or previous_touches.campaign_id is distinct from all_conversions.campaign_id
+        )
+
+),
+
+closing_or_reopening_customers as (
+
+    select all_marketing_touches.customer_id
+    from all_marketing_touches
+    cross join close_cutoffs
+    where
+        all_marketing_touches.touched_at_local > close_cutoffs.previous_cutoff_local
+        and all_marketing_touches.touched_at_local <= close_cutoffs.current_cutoff_local
+
+    union
+
+    select previous_touches.customer_id
+    from previous_touches
+    cross join close_cutoffs
+    where
+        not previous_touches.is_converting
+        and previous_touches.touched_at_local > close_cutoffs.current_cutoff_local
+
+),
+
+customers_to_rebuild as (
+
+    select customer_id from rebuilt_touch_customers
+    union
+    select customer_id from changed_conversion_customers
+    union
+    select customer_id from closing_or_reopening_customers
+
+),
+{%- endmacro %}
