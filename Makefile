@@ -10,6 +10,8 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_PYTHON ?= 3.11
 RUN := $(UV) run --frozen --no-sync
+# Two pytest workers: one builds and tests the small world, the other the default world.
+TEST_WORKERS ?= 2
 LANDING := data/landing
 
 .PHONY: help install install-spark manifest sample sample-if-empty run dev test lint clean bench rollback
@@ -45,7 +47,7 @@ install-spark: install  # the `spark` group: dbt-spark and PySpark for the Spark
 	$(UV) sync --frozen --inexact --quiet --group spark
 
 test: manifest install-spark  ## Run the test suite (includes the Spark target; needs Java 17)
-	$(RUN) pytest -q
+	$(RUN) pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install  ## ruff (Python) and sqlfluff (SQL)
 	$(RUN) ruff check orchestration tests

@@ -19,3 +19,17 @@ def small_world(tmp_path_factory) -> World:
 @pytest.fixture(scope="session")
 def default_world(tmp_path_factory) -> World:
     return build_world(tmp_path_factory.mktemp("default_world"), WorldConfig())
+
+
+# Tests of one world run on one xdist worker (`make test` runs two workers): a session fixture
+# is built once per worker, so spreading a world's tests would build it twice.
+WORLD_FIXTURES = ("small_world", "default_world")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        worlds = [name for name in WORLD_FIXTURES if name in getattr(item, "fixturenames", ())]
+        if len(worlds) > 1:
+            raise pytest.UsageError(f"{item.nodeid} uses two worlds; each worker builds one")
+        if worlds:
+            item.add_marker(pytest.mark.xdist_group(worlds[0]))

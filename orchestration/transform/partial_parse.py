@@ -70,5 +70,8 @@ def ensure_partial_parse(project_dir: Path, dbt_executable: str) -> bool:
             raise RuntimeError(f"dbt parse failed:\n{(result.stdout + result.stderr)[-4000:]}")
         os.replace(Path(scratch) / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
     state = target / PARTIAL_PARSE_FILE
-    (target / STAMP_FILE).write_text(json.dumps(_stamp(project_dir, state)))
+    # Written whole, then renamed: another process may be reading the stamp meanwhile.
+    stamp = target / f"{STAMP_FILE}.{os.getpid()}"
+    stamp.write_text(json.dumps(_stamp(project_dir, state)))
+    os.replace(stamp, target / STAMP_FILE)
     return True
