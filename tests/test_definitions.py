@@ -86,3 +86,32 @@ def test_full_refresh_is_valid_config_for_every_incremental_step():
         assert "privacy__erasure" in config["ops"]
         assert sum(op.startswith("dbt_models") for op in config["ops"]) >= 1
         validate_run_config(job, config)
+
+
+def test_dbt_runs_once_between_each_pair_of_python_steps():
+    """Each dbt invocation costs seconds of startup, so the nightly plan holds one dbt step per
+    stretch of models between Python assets: staging with the seeds, the identity inputs (before
+    canonical forms and the identity map), the models reading the identity map (before CLV and
+    Markov), and the models reading the predictions."""
+    from dagster._core.execution.api import create_execution_plan
+
+    graph = defs.resolve_asset_graph()
+    for seed in ("channels", "identity_types", "identity_blocklist", "kpi_targets"):
+        assert (
+            AssetKey(["privacy", "erasure"]) in graph.get(AssetKey(["reference", seed])).parent_keys
+        )
+    plan = create_execution_plan(defs.resolve_job_def("nightly"))
+    dbt_steps = [k for k in plan.step_keys_to_execute if k.startswith("dbt_models")]
+    assert len(dbt_steps) == 4
+
+
+def test_dbt_resource_version_is_what_the_dbt_executable_reports():
+    """The resource reads dbt-core's version from the package instead of running dbt for it."""
+    import re
+    import subprocess
+
+    from orchestration.resources import dbt_resource
+
+    resource = dbt_resource()
+    printed = subprocess.check_output([resource.dbt_executable, "--version"], text=True)
+    assert f"installed: {resource._cli_version}" in re.sub(r"\s+", " ", printed)

@@ -23,14 +23,19 @@ LOADED_SOURCES = ("raw", "audit")
 class WarehouseTranslator(DagsterDbtTranslator):
     """Models reading the raw or audit layer wait for the erasure step, which runs after every
     raw load and edits raw and the load log in place: without the dependency, a nightly run
-    could build data_accuracy_daily from the load log before the night's files were loaded."""
+    could build data_accuracy_daily from the load log before the night's files were loaded.
+
+    Seeds wait for it too, though they read nothing: otherwise Dagster runs them first, in a
+    dbt invocation of their own, and every dbt invocation costs seconds of startup."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id, {})
-        if node.get("resource_type") == "model" and _reads_loaded_source(manifest, node):
+        if node.get("resource_type") == "seed" or (
+            node.get("resource_type") == "model" and _reads_loaded_source(manifest, node)
+        ):
             spec = spec.merge_attributes(deps=[ERASURE])
         return spec
 
