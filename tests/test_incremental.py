@@ -15,6 +15,7 @@ def test_the_big_facts_are_incremental():
         "int_identity__record_customers",
         "fct_touchpoints",
         "int_journeys__journey_touches",
+        "fct_journeys",
     }
 
 
@@ -22,10 +23,11 @@ def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
     """The small world's last run loaded 1 of 60 days: the identity models rebuilt a small share
     of their rows (the new day, plus records re-resolved), fct_touchpoints also every purchase,
     and the journeys every journey of the customers active that day (in this 2,000-customer
-    world, 15% of the customers hold 31% of the journey rows)."""
+    world, 15% of the customers hold 31% of the journey touch rows)."""
     shares = reprocessed_share(small_world.build_copy)
     assert 0 < shares.pop("marts.fct_touchpoints") < 0.35
     assert 0 < shares.pop("intermediate.int_journeys__journey_touches") < 0.4
+    assert 0 < shares.pop("marts.fct_journeys") < 0.4
     assert all(0 < share < 0.1 for share in shares.values()), shares
 
 

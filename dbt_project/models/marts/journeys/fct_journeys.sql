@@ -3,10 +3,19 @@
     (a valid sale of an identified customer), non-converting journeys are a customer's touches
     in a lookback-day window that no conversion followed within the lookback. Paths in three
     transforms: every touch, consecutive repeats of a channel removed, first touch per channel.
+    Incremental by customer, following int_journeys__journey_touches: a night rebuilds the
+    journeys of the customers whose journey touches it rebuilt, of those who no longer have any,
+    and of those whose conversion moved to another sales channel (the one conversion field the
+    journey touches do not carry).
 -#}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key='customer_id',
+) }}
 with
 
-journey_touches as (
+all_journey_touches as (
 
     select * from {{ ref('int_journeys__journey_touches') }}
 
@@ -17,6 +26,48 @@ conversions as (
     select * from {{ ref('int_journeys__conversions') }}
 
 ),
+{%- if is_incremental() %}
+
+customers_to_rebuild as (
+
+    select all_journey_touches.customer_id
+    from all_journey_touches
+    where all_journey_touches.processed_through_utc > {{ incremental_watermark() }}
+
+    union
+
+    select this_rows.customer_id
+    from {{ this }} as this_rows
+    left join all_journey_touches
+        on this_rows.customer_id = all_journey_touches.customer_id
+    where all_journey_touches.customer_id is null
+
+    union
+
+    select this_rows.customer_id
+    from {{ this }} as this_rows
+    inner join conversions
+        on this_rows.order_key = conversions.order_key
+    where this_rows.conversion_sales_channel is distinct from conversions.sales_channel
+
+),
+
+journey_touches as (
+
+    select all_journey_touches.*
+    from all_journey_touches
+    inner join customers_to_rebuild
+        on all_journey_touches.customer_id = customers_to_rebuild.customer_id
+
+),
+{%- else %}
+
+journey_touches as (
+
+    select * from all_journey_touches
+
+),
+{%- endif %}
 
 flagged as (
 
@@ -83,41 +134,49 @@ journeys as (
     from journey_touches
     group by journey_key, customer_id, order_key, is_converting, is_direct
 
+),
+
+journey_rows as (
+
+    select
+        journeys.journey_key,
+        journeys.customer_id,
+        journeys.order_key,
+        journeys.is_converting,
+        journeys.is_direct,
+        conversions.sales_channel as conversion_sales_channel,
+        coalesce(conversions.revenue_cny, 0) as revenue_cny,
+        conversions.is_first_purchase,
+        journeys.first_touched_at_local,
+        journeys.last_touched_at_local,
+        conversions.converted_at_local,
+        cast(
+            {{ dbt.date_trunc('month', 'coalesce(conversions.converted_at_local, '
+                ~ 'journeys.last_touched_at_local)') }}
+            as date
+        ) as journey_month,
+        journeys.touch_count,
+        journeys.channel_count,
+        journeys.campaign_count,
+        {{ dbt.datediff(
+            'journeys.first_touched_at_local', 'conversions.converted_at_local', 'second'
+        ) }} / 86400.0 as days_to_convert,
+        path_full.channel_path as path_full,
+        path_deduplicated.channel_path as path_deduplicated,
+        path_first_touch_per_channel.channel_path
+            as path_first_touch_per_channel
+    from journeys
+    inner join path_full
+        on journeys.journey_key = path_full.journey_key
+    inner join path_deduplicated
+        on journeys.journey_key = path_deduplicated.journey_key
+    inner join path_first_touch_per_channel
+        on journeys.journey_key = path_first_touch_per_channel.journey_key
+    left join conversions
+        on journeys.order_key = conversions.order_key
+
 )
 
-select
-    journeys.journey_key,
-    journeys.customer_id,
-    journeys.order_key,
-    journeys.is_converting,
-    journeys.is_direct,
-    conversions.sales_channel as conversion_sales_channel,
-    coalesce(conversions.revenue_cny, 0) as revenue_cny,
-    conversions.is_first_purchase,
-    journeys.first_touched_at_local,
-    journeys.last_touched_at_local,
-    conversions.converted_at_local,
-    cast(
-        {{ dbt.date_trunc('month', 'coalesce(conversions.converted_at_local, '
-            ~ 'journeys.last_touched_at_local)') }}
-        as date
-    ) as journey_month,
-    journeys.touch_count,
-    journeys.channel_count,
-    journeys.campaign_count,
-    {{ dbt.datediff(
-        'journeys.first_touched_at_local', 'conversions.converted_at_local', 'second'
-    ) }} / 86400.0 as days_to_convert,
-    path_full.channel_path as path_full,
-    path_deduplicated.channel_path as path_deduplicated,
-    path_first_touch_per_channel.channel_path
-        as path_first_touch_per_channel
-from journeys
-inner join path_full
-    on journeys.journey_key = path_full.journey_key
-inner join path_deduplicated
-    on journeys.journey_key = path_deduplicated.journey_key
-inner join path_first_touch_per_channel
-    on journeys.journey_key = path_first_touch_per_channel.journey_key
-left join conversions
-    on journeys.order_key = conversions.order_key
+{{ replace_records_batch('journey_rows',
+    'this_rows.customer_id in (select customer_id from customers_to_rebuild)',
+    with_identity=true) }}
