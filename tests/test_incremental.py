@@ -16,6 +16,7 @@ def test_the_big_facts_are_incremental():
         "fct_touchpoints",
         "int_journeys__journey_touches",
         "fct_journeys",
+        "fct_attribution_credits",
     }
 
 
@@ -23,11 +24,13 @@ def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
     """The small world's last run loaded 1 of 60 days: the identity models rebuilt a small share
     of their rows (the new day, plus records re-resolved), fct_touchpoints also every purchase,
     and the journeys every journey of the customers active that day (in this 2,000-customer
-    world, 15% of the customers hold 31% of the journey touch rows)."""
+    world, 15% of the customers hold 31% of the journey touch rows); the attribution credits
+    those customers' and every Markov credit (a sixth of the rows)."""
     shares = reprocessed_share(small_world.build_copy)
     assert 0 < shares.pop("marts.fct_touchpoints") < 0.35
     assert 0 < shares.pop("intermediate.int_journeys__journey_touches") < 0.4
     assert 0 < shares.pop("marts.fct_journeys") < 0.4
+    assert 1 / 6 < shares.pop("marts.fct_attribution_credits") < 1 / 6 + 5 / 6 * 0.4
     assert all(0 < share < 0.1 for share in shares.values()), shares
 
 

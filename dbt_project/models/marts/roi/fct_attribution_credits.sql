@@ -11,7 +11,16 @@
     The share is taken as a decimal (12 places) before it multiplies the revenue: rounding a
     double at a half cent (121.00 × 0.025) differs between engines (DuckDB, Spark); a decimal
     rounds the same everywhere.
+    Incremental: the five rule-based models depend on one customer's journeys only, so a night
+    rebuilds their credits for the customers whose journey touches int_journeys__journey_touches
+    rebuilt or removed; the Markov removal effects are refitted on every journey each night, so
+    every markov credit is rebuilt.
 -#}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key=['customer_id', 'attribution_model'],
+) }}
 {%- set half_life_days = var('attribution_half_life_days') %}
 {%- set ends_share = var('attribution_position_ends_share') %}
 {%- set models = [
@@ -19,12 +28,51 @@
 ] %}
 with
 
-journey_touches as (
+converting_touches as (
 
     select * from {{ ref('int_journeys__journey_touches') }}
     where is_converting
 
 ),
+{%- if is_incremental() %}
+
+customers_to_rebuild as (
+
+    select journey_touches.customer_id
+    from {{ ref('int_journeys__journey_touches') }} as journey_touches
+    where journey_touches.processed_through_utc > {{ incremental_watermark() }}
+
+    union
+
+    select this_rows.customer_id
+    from {{ this }} as this_rows
+    left join converting_touches
+        on this_rows.customer_id = converting_touches.customer_id
+    where converting_touches.customer_id is null
+
+),
+
+journey_touches as (
+
+    select
+        converting_touches.*,
+        customers_to_rebuild.customer_id is not null as is_rebuilt
+    from converting_touches
+    left join customers_to_rebuild
+        on converting_touches.customer_id = customers_to_rebuild.customer_id
+
+),
+{%- else %}
+
+journey_touches as (
+
+    select
+        converting_touches.*,
+        true as is_rebuilt
+    from converting_touches
+
+),
+{%- endif %}
 
 markov_channels as (
 
@@ -102,6 +150,9 @@ unpivoted as (
         '{{ model }}' as attribution_model,
         {{ model }}_weight as weight
     from weighted
+    {%- if model != 'markov' %}
+    where is_rebuilt
+    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -167,35 +218,44 @@ credited as (
         end as credited_revenue_cny
     from rounded
 
+),
+
+credit_rows as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            'credited.order_key', "':'", 'credited.touchpoint_key', "':'",
+            'credited.attribution_model'
+        ])) }} as credit_key,
+        credited.order_key,
+        weighted.customer_id,
+        credited.touchpoint_key,
+        credited.attribution_model,
+        weighted.touch_sequence,
+        weighted.journey_touch_count,
+        weighted.is_direct,
+        weighted.channel,
+        weighted.touchpoint_type,
+        weighted.campaign_id,
+        weighted.touched_at_local,
+        weighted.touch_date_local,
+        weighted.days_before_conversion,
+        weighted.converted_at_local,
+        weighted.conversion_date_local,
+        weighted.conversion_month,
+        weighted.is_first_purchase,
+        cast(weighted.revenue_cny as decimal(18, 2)) as revenue_cny,
+        credited.credit_share,
+        cast(credited.credited_revenue_cny as decimal(18, 2)) as credited_revenue_cny
+    from credited
+    inner join weighted
+        on
+            credited.order_key = weighted.order_key
+            and credited.touchpoint_key = weighted.touchpoint_key
+
 )
 
-select
-    {{ dbt.hash(dbt.concat([
-        'credited.order_key', "':'", 'credited.touchpoint_key', "':'",
-        'credited.attribution_model'
-    ])) }} as credit_key,
-    credited.order_key,
-    weighted.customer_id,
-    credited.touchpoint_key,
-    credited.attribution_model,
-    weighted.touch_sequence,
-    weighted.journey_touch_count,
-    weighted.is_direct,
-    weighted.channel,
-    weighted.touchpoint_type,
-    weighted.campaign_id,
-    weighted.touched_at_local,
-    weighted.touch_date_local,
-    weighted.days_before_conversion,
-    weighted.converted_at_local,
-    weighted.conversion_date_local,
-    weighted.conversion_month,
-    weighted.is_first_purchase,
-    cast(weighted.revenue_cny as decimal(18, 2)) as revenue_cny,
-    credited.credit_share,
-    cast(credited.credited_revenue_cny as decimal(18, 2)) as credited_revenue_cny
-from credited
-inner join weighted
-    on
-        credited.order_key = weighted.order_key
-        and credited.touchpoint_key = weighted.touchpoint_key
+{{ replace_records_batch('credit_rows',
+    "this_rows.customer_id in (select customer_id from customers_to_rebuild)"
+    ~ " or this_rows.attribution_model = 'markov'",
+    with_identity=true) }}
