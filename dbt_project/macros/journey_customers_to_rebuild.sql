@@ -161,3 +161,23 @@ customers_to_rebuild as (
 
 ),
 {%- endmacro %}
+
+{#-
+    For a model built from int_journeys__journey_touches and incremental by customer: the
+    customers whose journey touches were rebuilt after this model's watermark, and those this
+    model holds who are no longer in `current_touches` (the CTE of journey touches the model is
+    built from), whose rows are to be deleted.
+-#}
+{% macro customers_with_rebuilt_journey_touches(current_touches) %}
+    select journey_touches.customer_id
+    from {{ ref('int_journeys__journey_touches') }} as journey_touches
+    where journey_touches.processed_through_utc > {{ incremental_watermark() }}
+
+    union
+
+    select this_rows.customer_id
+    from {{ this }} as this_rows
+    left join {{ current_touches }}
+        on this_rows.customer_id = {{ current_touches }}.customer_id
+    where {{ current_touches }}.customer_id is null
+{%- endmacro %}

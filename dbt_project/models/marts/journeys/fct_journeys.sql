@@ -30,17 +30,7 @@ conversions as (
 
 customers_to_rebuild as (
 
-    select all_journey_touches.customer_id
-    from all_journey_touches
-    where all_journey_touches.processed_through_utc > {{ incremental_watermark() }}
-
-    union
-
-    select this_rows.customer_id
-    from {{ this }} as this_rows
-    left join all_journey_touches
-        on this_rows.customer_id = all_journey_touches.customer_id
-    where all_journey_touches.customer_id is null
+    {{ customers_with_rebuilt_journey_touches('all_journey_touches') }}
 
     union
 

@@ -38,17 +38,7 @@ converting_touches as (
 
 customers_to_rebuild as (
 
-    select journey_touches.customer_id
-    from {{ ref('int_journeys__journey_touches') }} as journey_touches
-    where journey_touches.processed_through_utc > {{ incremental_watermark() }}
-
-    union
-
-    select this_rows.customer_id
-    from {{ this }} as this_rows
-    left join converting_touches
-        on this_rows.customer_id = converting_touches.customer_id
-    where converting_touches.customer_id is null
+    {{ customers_with_rebuilt_journey_touches('converting_touches') }}
 
 ),
 
