@@ -6,7 +6,8 @@ that reads the source: the raw assets are daily-partitioned and loaded by a sepa
 the staging models are unpartitioned and run in the same build as the marts, so a failing raw
 suite blocks everything downstream of staging.
 
-Each check reads only the columns its expectations need through the `warehouse` resource,
+Each check reads only the columns its expectations need (and, for a suite with a `batch_column`,
+only the rows not yet validated; see gx_suites.py) through the `warehouse` resource,
 validates them with GX (file context under reports/, which also renders the Data Docs), appends
 one row per expectation to audit.quality_results, and returns the per-expectation figures as
 metadata (rows checked, unexpected %, sample failing values).
@@ -27,24 +28,54 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.quality.gx_suites import (
     SuiteFile,
+    batch_end,
     data_docs_dir,
     describe_failures,
     load_suites,
+    read_batch,
     read_frame,
+    split_by_level,
     suite_parameters,
     summarise,
+    table_shape,
     validate_and_document,
+    validate_frame,
 )
-from orchestration.quality.results import previous_row_count, record_results
+from orchestration.quality.results import previous_row_count, record_results, validated_through
 
 
 def run_suite(conn, suite: SuiteFile, run_id: str) -> tuple[bool, list[dict], int]:
-    frame = read_frame(conn, suite)
+    """Validate the suite's table (or its new batch); returns (passed, rows, rows validated)."""
     parameters = suite_parameters(suite, previous_row_count(conn, suite.name, run_id))
+    if suite.batch_column:
+        return run_suite_by_batch(conn, suite, run_id, parameters)
+    frame = read_frame(conn, suite)
     result = validate_and_document(frame, suite, parameters)
     rows = summarise(result, len(frame))
     record_results(conn, run_id, suite.name, suite.table, rows)
     return bool(result.success), rows, len(frame)
+
+
+def run_suite_by_batch(
+    conn, suite: SuiteFile, run_id: str, parameters: dict
+) -> tuple[bool, list[dict], int]:
+    """Row-level expectations on the rows not yet validated, table-level ones on the table."""
+    through = batch_end(conn, suite)
+    batch_from = validated_through(conn, suite.name, run_id)
+    frame = read_frame(conn, suite) if batch_from is None else read_batch(conn, suite, batch_from)
+    row_level, table_level = split_by_level(suite.suite)
+    shape = table_shape(conn, suite)
+    results = [validate_frame(shape, table_level, parameters)]
+    rows = summarise(results[0], len(shape))
+    # Nothing new since the last passing validation: its Data Docs page stays the latest.
+    if batch_from is None or not frame.empty:
+        results.append(validate_and_document(frame, suite, parameters, expectations=row_level))
+        rows = summarise(results[1], len(frame)) + rows
+    passed = all(result.success for result in results)
+    record_results(
+        conn, run_id, suite.name, suite.table, rows, batch_through=through if passed else None
+    )
+    return passed, rows, len(frame)
 
 
 def check_result(suite: SuiteFile, passed: bool, rows: list[dict], row_count: int):

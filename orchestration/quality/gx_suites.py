@@ -22,6 +22,17 @@ Beyond GX's JSON, a suite's `meta` says where its rows come from and how runtime
   of the count the previous run recorded in `audit.quality_results`; the suite's
   `expect_table_row_count_to_be_between(min_value={"$PARAMETER": "volume_floor"})` receives it as a
   GX suite parameter (0 on the first run).
+- `batch_column` (optional): the suite validates its table by batch, like an incremental model
+  builds it. Row-level expectations read only the rows whose `batch_column` is after the newest
+  value the suite's last passing validation covered (`audit.quality_results.batch_through`): raw
+  tables by `_loaded_at`, incremental dbt models by `processed_through_utc`. Older rows were
+  validated when they arrived and have not changed since: a raw partition is replaced with new
+  rows, an incremental model replaces a record's rows whole. Table-level expectations (the row
+  count) still see the whole table. Not covered: values an erasure nulls in place, and a
+  `--full-refresh` that finds no new change (its rows keep the stamp already validated); to
+  validate a table whole again, delete its suite's rows from audit.quality_results. A uniqueness expectation is allowed only on the model's
+  `unique_key`, which the model replaces rows by, so a unique batch keeps the table unique
+  (tests/quality/test_gx_suites.py holds the suites to this).
 
 Thresholds encode the 98% accuracy target: `mostly: 0.98` where a row-level rule tolerates noise,
 exact (no `mostly`) where it must hold for every row, e.g. the grain of a mart.
@@ -127,6 +138,10 @@ class SuiteFile:
         return [list(pair) for pair in sorted(found) if list(pair) != self.asset_key]
 
     @property
+    def batch_column(self) -> str | None:
+        return self.meta.get("batch_column")
+
+    @property
     def volume_min_share(self) -> float:
         return float(self.meta.get("volume_min_share", VOLUME_MIN_SHARE))
 
@@ -192,7 +207,27 @@ def needed_columns(suite: SuiteFile) -> list[str]:
     return list(seen)
 
 
-def select_sql(suite: SuiteFile) -> str:
+def is_table_level(expectation) -> bool:
+    """Expectations on the table as a whole (its row count), not on its rows' values."""
+    return expectation.configuration.type.startswith("expect_table_")
+
+
+def split_by_level(suite: gx.ExpectationSuite) -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """The suite's row-level and table-level expectations, as two suites of the same name."""
+    row_level, table_level = [], []
+    for expectation in suite.expectations:
+        (table_level if is_table_level(expectation) else row_level).append(
+            expectation.configuration.to_domain_obj()
+        )
+    return tuple(
+        gx.ExpectationSuite(name=suite.name, expectations=group, meta=suite.meta)
+        for group in (row_level, table_level)
+    )
+
+
+def select_sql(suite: SuiteFile, batch_from: bool = False) -> str:
+    """The columns the suite's expectations name; with `batch_from`, only the rows of the batch
+    that starts at the value bound to the query's one parameter."""
     derived = suite.derived_columns
     parts = []
     for col in needed_columns(suite):
@@ -202,11 +237,27 @@ def select_sql(suite: SuiteFile) -> str:
         else:
             parts.append(f't."{col}"')
     # A suite of table-level expectations only still needs the rows counted.
-    return f"SELECT {', '.join(parts) or '1 AS _row'} FROM {suite.table} AS t"
+    sql = f"SELECT {', '.join(parts) or '1 AS _row'} FROM {suite.table} AS t"
+    return sql + (f' WHERE t."{suite.batch_column}" > ?' if batch_from else "")
 
 
 def read_frame(conn, suite: SuiteFile) -> pd.DataFrame:
     return conn.execute(select_sql(suite)).df()
+
+
+def read_batch(conn, suite: SuiteFile, batch_from) -> pd.DataFrame:
+    return conn.execute(select_sql(suite, batch_from=True), [batch_from]).df()
+
+
+def table_shape(conn, suite: SuiteFile) -> pd.DataFrame:
+    """A frame with the table's row count and no columns, for the table-level expectations of a
+    suite validated by batch: GX counts its rows without the table being read."""
+    rows = conn.execute(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
+    return pd.DataFrame(index=pd.RangeIndex(rows))
+
+
+def batch_end(conn, suite: SuiteFile):
+    return conn.execute(f'SELECT max("{suite.batch_column}") FROM {suite.table}').fetchone()[0]
 
 
 def suite_parameters(suite: SuiteFile, previous_rows: int | None) -> dict[str, Any]:
@@ -263,10 +314,14 @@ def file_context():
 
 
 def validate_and_document(
-    frame: pd.DataFrame, suite_file: SuiteFile, parameters: dict | None = None
+    frame: pd.DataFrame,
+    suite_file: SuiteFile,
+    parameters: dict | None = None,
+    expectations: gx.ExpectationSuite | None = None,
 ) -> ExpectationSuiteValidationResult:
     """Validate through a ValidationDefinition of the file context, which stores the result
-    (replacing the suite's previous one), then rebuild the Data Docs site."""
+    (replacing the suite's previous one), then rebuild the Data Docs site. `expectations`: a
+    part of the suite to validate instead of all of it (a batch's row-level expectations)."""
     context = file_context()
     source = context.data_sources.add_or_update_pandas(DATA_SOURCE)
     asset_name = suite_file.name
@@ -278,7 +333,9 @@ def validate_and_document(
         batch_definition = asset.get_batch_definition("whole_frame")
     except KeyError:
         batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
-    suite = context.suites.add_or_update(suite_from_dict(suite_to_dict(suite_file.suite)))
+    suite = context.suites.add_or_update(
+        suite_from_dict(suite_to_dict(expectations or suite_file.suite))
+    )
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite_file.name, data=batch_definition, suite=suite)
     )
@@ -410,6 +467,9 @@ STAGING_OF_SOURCE: dict[str, tuple[str, tuple[str, ...]]] = {
     "store_footfall": ("stg_stores__footfall_hourly", ("store_id", "hour_started_at_utc")),
     "deletion_requests": ("stg_privacy__deletion_requests", ("request_id",)),
 }
+# Staging models built incrementally (replace_records keyed on the suite's grain): their suites
+# validate the rows each run rebuilt (see `batch_column` above).
+INCREMENTAL_STAGING = {"stg_social__events"}
 # Sources exported every day: their latest export day may lag the data's latest by at most N days.
 RAW_FRESHNESS_DAYS = {
     "channel_prices": 2,
@@ -470,9 +530,11 @@ def raw_suite(source: Source) -> gx.ExpectationSuite:
             "asset_key": ["staging", staging_model],
             "derived_columns": derived,
             "volume_min_share": VOLUME_MIN_SHARE,
+            "batch_column": "_loaded_at",
             "notes": "Generated from orchestration/ingest/contracts.py by "
             "`python -m orchestration.quality.gx_suites`. Attached to the staging model because "
-            "raw assets are daily-partitioned; reads the whole raw table.",
+            "raw assets are daily-partitioned; validates the rows loaded since its last passing "
+            "validation, and the whole table's row count.",
         },
     )
 
@@ -494,6 +556,7 @@ def staging_suite(source: Source) -> gx.ExpectationSuite:
             "asset_key": ["staging", model],
             "grain": list(key),
             "volume_min_share": VOLUME_MIN_SHARE,
+            **({"batch_column": "processed_through_utc"} if model in INCREMENTAL_STAGING else {}),
             "notes": "Generated from orchestration/ingest/contracts.py by "
             "`python -m orchestration.quality.gx_suites`.",
         },

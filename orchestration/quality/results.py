@@ -23,22 +23,37 @@ CREATE TABLE IF NOT EXISTS {RESULTS_TABLE} (
     success BOOLEAN NOT NULL,
     sample_failing JSON,
     observed_value JSON,
-    kwargs JSON
+    kwargs JSON,
+    batch_through TIMESTAMP
 )
 """
+# Added after the table's first release: warehouses built before it gain the column in place.
+RESULTS_MIGRATIONS = (
+    f"ALTER TABLE {RESULTS_TABLE} ADD COLUMN IF NOT EXISTS batch_through TIMESTAMP",
+)
 
 
 def ensure_results_table(conn) -> None:
     conn.execute("CREATE SCHEMA IF NOT EXISTS audit")
     conn.execute(RESULTS_DDL)
+    for statement in RESULTS_MIGRATIONS:
+        conn.execute(statement)
 
 
-def record_results(conn, run_id: str, suite: str, table: str, rows: list[dict]) -> int:
-    """Append one row per expectation of one suite validation."""
+def record_results(
+    conn,
+    run_id: str,
+    suite: str,
+    table: str,
+    rows: list[dict],
+    batch_through: datetime | None = None,
+) -> int:
+    """Append one row per expectation of one suite validation. `batch_through`: for a suite
+    validated by batch, the newest batch value its passing validation covered (else None)."""
     ensure_results_table(conn)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     conn.executemany(
-        f"INSERT INTO {RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 run_id,
@@ -54,6 +69,7 @@ def record_results(conn, run_id: str, suite: str, table: str, rows: list[dict]) 
                 json.dumps(r["sample_failing"], ensure_ascii=False),
                 json.dumps(r.get("observed_value"), ensure_ascii=False),
                 json.dumps(r.get("kwargs"), ensure_ascii=False),
+                batch_through,
             )
             for r in rows
         ],
@@ -61,14 +77,32 @@ def record_results(conn, run_id: str, suite: str, table: str, rows: list[dict]) 
     return len(rows)
 
 
+def _results_exist(conn) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM duckdb_tables() "
+            "WHERE schema_name = 'audit' AND table_name = 'quality_results'"
+        ).fetchone()[0]
+    )
+
+
+def validated_through(conn, suite: str, exclude_run_id: str | None = None) -> datetime | None:
+    """The newest batch value an earlier passing validation of the suite covered: rows with a
+    batch value at or after it are still to validate (None: validate the whole table)."""
+    if not _results_exist(conn):
+        return None
+    ensure_results_table(conn)
+    return conn.execute(
+        f"SELECT max(batch_through) FROM {RESULTS_TABLE} "
+        "WHERE suite = ? AND run_id IS DISTINCT FROM ?",
+        [suite, exclude_run_id],
+    ).fetchone()[0]
+
+
 def previous_row_count(conn, suite: str, exclude_run_id: str | None = None) -> int | None:
     """Row count the latest earlier run observed for the suite's table (its row-count
     expectation), or None before the first run."""
-    exists = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'audit' AND table_name = 'quality_results'"
-    ).fetchone()[0]
-    if not exists:
+    if not _results_exist(conn):
         return None
     row = conn.execute(
         f"""

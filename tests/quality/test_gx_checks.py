@@ -40,9 +40,20 @@ def warehouse(tmp_path: Path, monkeypatch) -> Path:
         conn.execute(
             "CREATE TABLE raw.stores AS SELECT 'S' || lpad(i::VARCHAR, 4, '0') AS store_id,"
             " 'Store ' || i AS store_name, CASE WHEN i % 3 = 0 THEN 'franchise' ELSE 'owned' END"
-            " AS store_type, 'Shanghai' AS city, 'East' AS region FROM range(100) t(i)"
+            " AS store_type, 'Shanghai' AS city, 'East' AS region,"
+            " TIMESTAMP '2026-01-01 02:00:00' AS _loaded_at FROM range(100) t(i)"
         )
     return path
+
+
+def load_stores(path: Path, first: int, count: int, store_type: str, loaded_at: str) -> None:
+    """Append `count` stores S<first>.. of one type, loaded at `loaded_at`."""
+    with duckdb.connect(str(path)) as conn:
+        conn.execute(
+            "INSERT INTO raw.stores SELECT 'S' || lpad(i::VARCHAR, 4, '0'), 'Store ' || i, ?,"
+            " 'Shanghai', 'East', ?::TIMESTAMP FROM range(?, ?) t(i)",
+            [store_type, loaded_at, first, first + count],
+        )
 
 
 def corrupt_stores(path: Path, n: int) -> None:
@@ -145,6 +156,58 @@ def test_volume_is_judged_against_the_previous_run(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         runs = conn.execute("SELECT count(DISTINCT run_id) FROM audit.quality_results").fetchone()
     assert runs[0] == 2  # appended, not replaced
+
+
+def checked(path: Path, run_id: str) -> dict[str, tuple[int, int | None]]:
+    """Per expectation (and column) of a run: rows checked and unexpected count."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT expectation || coalesce(' ' || \"column\", ''), rows_checked, unexpected_count"
+            " FROM audit.quality_results WHERE run_id = ?",
+            [run_id],
+        ).fetchall()
+    return {name: (rows_checked, unexpected) for name, rows_checked, unexpected in rows}
+
+
+IN_SET = "expect_column_values_to_be_in_set store_type"
+
+
+def test_a_batched_suite_validates_the_new_rows_and_counts_the_whole_table(warehouse):
+    first = run(warehouse)
+    assert first.success
+    assert checked(warehouse, first.run_id)[IN_SET] == (100, 0)
+    load_stores(warehouse, 100, 20, "owned", "2026-01-02 02:00:00")
+    second = run(warehouse)
+    assert second.success
+    figures = checked(warehouse, second.run_id)
+    assert figures[IN_SET] == (20, 0)
+    assert figures["expect_table_row_count_to_be_between"][0] == 120
+
+
+def test_bad_rows_in_a_new_batch_fail_the_check_until_replaced(warehouse):
+    assert run(warehouse).success
+    # 5 of 10 new rows are bad: under 5% of the table, but half of the batch
+    load_stores(warehouse, 100, 5, "owned", "2026-01-02 02:00:00")
+    load_stores(warehouse, 105, 5, "pop_up", "2026-01-02 02:00:00")
+    failed = run(warehouse)
+    assert not failed.success
+    (evaluation,) = evaluations(failed)
+    assert "pop_up" in evaluation.description
+    assert checked(warehouse, failed.run_id)[IN_SET] == (10, 5)
+    # a failed validation does not advance the watermark: the next run sees the bad rows again
+    again = run(warehouse)
+    assert checked(warehouse, again.run_id)[IN_SET] == (10, 5)
+    # the partition is reloaded, fixed: its new rows are validated, the bad ones are gone
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("DELETE FROM raw.stores WHERE store_id >= 'S0100'")
+    load_stores(warehouse, 100, 10, "owned", "2026-01-02 05:00:00")
+    fixed = run(warehouse)
+    assert fixed.success
+    assert checked(warehouse, fixed.run_id)[IN_SET] == (10, 0)
+    # nothing loaded since: only the table-level expectation runs
+    quiet = run(warehouse)
+    assert quiet.success
+    assert checked(warehouse, quiet.run_id) == {"expect_table_row_count_to_be_between": (110, None)}
 
 
 def test_freshness_is_relative_to_the_latest_export_day(warehouse):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
 from orchestration.ingest.contracts import SOURCES
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.quality.gx_suites import (
     SUITES_DIR,
+    expectation_columns,
     load_suites,
     needed_columns,
     raw_suite,
@@ -110,3 +114,33 @@ def test_compound_uniqueness_and_volume_floor():
     assert rows["expect_compound_columns_to_be_unique"]["unexpected_count"] == 2
     volume = rows["expect_table_row_count_to_be_between"]
     assert not volume["success"] and volume["observed_value"] == 3
+
+
+def test_suites_validated_by_batch_follow_how_their_table_is_built():
+    """A suite validates by batch only a table whose rows are never changed in place: raw tables
+    (partitions appended or replaced, batch `_loaded_at`) and incremental models (records
+    replaced whole, batch `processed_through_utc`). Every incremental model's suite does. A
+    uniqueness expectation is sound on a batch only on the key the model replaces rows by."""
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    unique_keys = {
+        f"{node['schema']}.{node['alias']}": node["config"]["unique_key"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
+    batched = [s for s in SUITES if s.batch_column]
+    assert {s.table for s in batched if s.table.startswith("raw.")} == {
+        f"raw.{s.name}" for s in SOURCES
+    }
+    for suite in batched:
+        if suite.table.startswith("raw."):
+            assert suite.batch_column == "_loaded_at"
+            assert not [e for e in suite.suite.expectations if "unique" in e.configuration.type]
+            continue
+        assert suite.batch_column == "processed_through_utc" and suite.table in unique_keys
+        key = unique_keys[suite.table]
+        key = {key} if isinstance(key, str) else set(key)
+        for expectation in suite.suite.expectations:
+            if "unique" in expectation.configuration.type:
+                assert set(expectation_columns(expectation)) == key, suite.name
+    assert {s.table for s in SUITES} & set(unique_keys) <= {s.table for s in batched}
+    assert {"marts.fct_touchpoints", "staging.stg_social__events"} <= {s.table for s in batched}
