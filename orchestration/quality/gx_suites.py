@@ -30,9 +30,10 @@ Beyond GX's JSON, a suite's `meta` says where its rows come from and how runtime
   rows, an incremental model replaces a record's rows whole. Table-level expectations (the row
   count) still see the whole table. Not covered: values an erasure nulls in place, and a
   `--full-refresh` that finds no new change (its rows keep the stamp already validated); to
-  validate a table whole again, delete its suite's rows from audit.quality_results. A uniqueness expectation is allowed only on the model's
-  `unique_key`, which the model replaces rows by, so a unique batch keeps the table unique
-  (tests/quality/test_gx_suites.py holds the suites to this).
+  validate a table whole again, delete its suite's rows from audit.quality_results. A
+  uniqueness expectation is allowed only on the model's `unique_key`, which the model replaces
+  rows by, so a unique batch keeps the table unique (tests/quality/test_gx_suites.py holds the
+  suites to this).
 
 Thresholds encode the 98% accuracy target: `mostly: 0.98` where a row-level rule tolerates noise,
 exact (no `mostly`) where it must hold for every row, e.g. the grain of a mart.

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from orchestration.ingest.contracts import SOURCES
-from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.quality.gx_suites import (
     SUITES_DIR,
     expectation_columns,
@@ -19,6 +18,7 @@ from orchestration.quality.gx_suites import (
     summarise,
     validate_frame,
 )
+from orchestration.settings import DBT_PROJECT_DIR
 
 SUITES = load_suites()
 
