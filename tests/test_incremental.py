@@ -17,6 +17,7 @@ def test_the_big_facts_are_incremental():
         "int_journeys__journey_touches",
         "fct_journeys",
         "fct_attribution_credits",
+        "customer_lifecycle_monthly",
     }
 
 
@@ -25,8 +26,18 @@ def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
     of their rows (the new day, plus records re-resolved), fct_touchpoints also every purchase,
     and the journeys every journey of the customers active that day (in this 2,000-customer
     world, 15% of the customers hold 31% of the journey touch rows); the attribution credits
-    those customers' and every Markov credit (a sixth of the rows)."""
+    those customers' and every Markov credit (a sixth of the rows). The lifecycle mart rebuilt
+    every customer's rows from the month the previous build's data ended in, plus the rows of
+    customers whose earlier purchases changed: this night opens a month, so that is two of its
+    three months."""
     shares = reprocessed_share(small_world.build_copy)
+    with duckdb.connect(str(small_world.build_copy), read_only=True) as conn:
+        (from_cutoff,) = conn.execute(
+            "SELECT avg(CASE WHEN month_start >= date_trunc('month', last_day - 1) THEN 1.0"
+            " ELSE 0 END) FROM marts.customer_lifecycle_monthly,"
+            " (SELECT max(evaluated_on) AS last_day FROM marts.customer_lifecycle_monthly)"
+        ).fetchone()
+    assert from_cutoff <= shares.pop("marts.customer_lifecycle_monthly") < from_cutoff + 0.1
     assert 0 < shares.pop("marts.fct_touchpoints") < 0.35
     assert 0 < shares.pop("intermediate.int_journeys__journey_touches") < 0.4
     assert 0 < shares.pop("marts.fct_journeys") < 0.4
