@@ -33,24 +33,42 @@ referrals as (
 
 ),
 
-data_end as (
-
-    select max(touched_at_local) as last_touched_at_local
-    from touchpoints
-
-),
-
-first_touches as (
+-- one pass over the touchpoints for every per-customer fact the stages need
+customer_touches as (
 
     select
         customer_id,
-        channel,
-        touched_at_local,
-        touch_month,
+        min(touched_at_local) as acquired_at_local,
+        max(touched_at_local) as last_touched_at_local,
+        max(case when touchpoint_type <> 'content_view' then 1 else 0 end) as is_engaged
+    from touchpoints
+    group by customer_id
+
+),
+
+data_end as (
+
+    select max(last_touched_at_local) as last_touched_at_local
+    from customer_touches
+
+),
+
+-- the first touch's channel; touches at the same instant are ordered by touchpoint_key
+first_touches as (
+
+    select
+        touchpoints.customer_id,
+        touchpoints.channel,
+        touchpoints.touched_at_local,
+        touchpoints.touch_month,
         row_number() over (
-            partition by customer_id order by touched_at_local asc, touchpoint_key asc
+            partition by touchpoints.customer_id order by touchpoints.touchpoint_key asc
         ) as touch_number
     from touchpoints
+    inner join customer_touches
+        on
+            touchpoints.customer_id = customer_touches.customer_id
+            and touchpoints.touched_at_local = customer_touches.acquired_at_local
 
 ),
 
@@ -66,14 +84,6 @@ acquired as (
 
 ),
 
-engaged as (
-
-    select distinct touchpoints.customer_id
-    from touchpoints
-    where touchpoints.touchpoint_type <> 'content_view'
-
-),
-
 purchasers as (
 
     select
@@ -82,17 +92,6 @@ purchasers as (
         max(conversion_date_local) as last_purchase_date_local
     from conversions
     group by customer_id
-
-),
-
-recently_active as (
-
-    select distinct touchpoints.customer_id
-    from touchpoints
-    cross join data_end
-    where
-        touchpoints.touched_at_local
-        > {{ dbt.dateadd('day', -active_days, 'data_end.last_touched_at_local') }}
 
 ),
 
@@ -113,22 +112,27 @@ customer_stages as (
         acquired.acquisition_month,
         acquired.acquisition_channel,
         1 as reached_acquisition,
-        case when engaged.customer_id is not null then 1 else 0 end as is_engaged,
+        customer_touches.is_engaged,
         case when purchasers.customer_id is not null then 1 else 0 end as is_purchaser,
         case
             when purchasers.last_purchase_date_local > purchasers.first_purchase_date_local
                 then 1
             else 0
         end as is_repeat_purchaser,
-        case when recently_active.customer_id is not null then 1 else 0 end as is_active,
+        case
+            when
+                customer_touches.last_touched_at_local
+                > {{ dbt.dateadd('day', -active_days, 'data_end.last_touched_at_local') }}
+                then 1
+            else 0
+        end as is_active,
         case when referrers.customer_id is not null then 1 else 0 end as is_referrer
     from acquired
-    left join engaged
-        on acquired.customer_id = engaged.customer_id
+    inner join customer_touches
+        on acquired.customer_id = customer_touches.customer_id
+    cross join data_end
     left join purchasers
         on acquired.customer_id = purchasers.customer_id
-    left join recently_active
-        on acquired.customer_id = recently_active.customer_id
     left join referrers
         on acquired.customer_id = referrers.customer_id
 
