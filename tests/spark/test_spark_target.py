@@ -29,9 +29,10 @@ if shutil.which("java") is None:
 
 from orchestration.spark import REPO_ROOT, SparkBuild  # noqa: E402
 
-# Every model builds on Spark; nothing is excluded (dbt build runs all nodes). Nodes to leave out
-# would go here as dbt --exclude arguments, each with the reason.
-EXCLUDED: list[str] = []
+# Every model builds on Spark. Left out, as dbt --exclude arguments, each with the reason:
+# - tag:needs_built_model: unit tests of an incremental batch read the model's own table, which
+#   a first build has not made (and on Spark those models are plain tables, never incremental).
+EXCLUDED: list[str] = ["--exclude", "tag:needs_built_model"]
 SPARK_BUILD_TIMEOUT_SECONDS = 900
 # Float tolerance: Spark rounds the quotient of two decimals to 6 places where DuckDB divides in
 # double (rates such as marketing_waste_monthly.waste_rate_of_allocated), and rounds decimal
