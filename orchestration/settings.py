@@ -44,11 +44,11 @@ os.environ["WAREHOUSE_PATH"] = str(WAREHOUSE_PATH)
 os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 
-def _dbt_var(name: str):
+def dbt_var(name: str):
     """A business threshold defined once, as a dbt var, and read here by the Python steps."""
     with (DBT_PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)["vars"][name]
 
 
 # The business plan's data-accuracy target: share of rows passing every row-level check.
-ACCURACY_TARGET = float(_dbt_var("accuracy_target"))
+ACCURACY_TARGET = float(dbt_var("accuracy_target"))

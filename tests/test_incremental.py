@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from orchestration import settings
 from orchestration.identity.assets import canonicalise
 from tests.incremental import differences, full_refresh_copy, incremental_models, reprocessed_share
 
@@ -24,8 +25,9 @@ def test_the_big_facts_are_incremental():
 def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
     """The small world's last run loaded 1 of 60 days: the identity models rebuilt a small share
     of their rows (the new day, plus records re-resolved), fct_touchpoints also every purchase,
-    and the journeys every journey of the customers active that day (in this 2,000-customer
-    world, 15% of the customers hold 31% of the journey touch rows); the attribution credits
+    and the journeys every journey of the customers active that day and the non-converting
+    journeys of those whose open touches closed (a quarter of the journey touch rows in this
+    2,000-customer world); the attribution credits
     those customers' and every Markov credit (a sixth of the rows). The lifecycle mart rebuilt
     every customer's rows from the month the previous build's data ended in, plus the rows of
     customers whose earlier purchases changed: this night opens a month, so that is two of its
@@ -72,3 +74,39 @@ def test_canonical_forms_after_the_nightly_run_are_those_of_the_values_now_seen(
     assert (merged._merge == "both").all()
     assert merged.identity_value.fillna("").eq(merged.identity_value_fresh.fillna("")).all()
     assert merged.canonical_status.eq(merged.canonical_status_fresh).all()
+
+
+def test_touches_that_only_closed_rebuild_only_non_converting_journeys(small_world):
+    """A customer whose only change in the night is that open touches closed (the data's end
+    moved a day, so touches now lookback days old had their whole window to convert) keeps
+    their converting journeys: the night rebuilt only their non-converting rows. The closing
+    window is derived here from the touchpoints: after the data's end before the last export
+    day minus the lookback, at or before the data's end now minus the lookback."""
+    lookback = settings.dbt_var("attribution_lookback_days")
+    with duckdb.connect(str(small_world.build_copy), read_only=True) as conn:
+        rows = conn.execute(
+            f"""
+            WITH ends AS (
+                SELECT
+                    max(touched_at_local) FILTER (
+                        WHERE export_day < (SELECT max(export_day) FROM marts.fct_touchpoints)
+                    ) - INTERVAL {lookback} DAY AS previous_cutoff,
+                    max(touched_at_local) - INTERVAL {lookback} DAY AS current_cutoff
+                FROM marts.fct_touchpoints
+            ),
+            journey_touches AS (
+                SELECT *, processed_through_utc = max(processed_through_utc) OVER () AS rebuilt
+                FROM intermediate.int_journeys__journey_touches
+            )
+            SELECT
+                customer_id,
+                bool_or(touched_at_local > previous_cutoff AND touched_at_local <= current_cutoff
+                    AND rebuilt) AS has_closing_touch
+            FROM journey_touches, ends
+            GROUP BY customer_id
+            HAVING bool_or(rebuilt) AND bool_and(NOT rebuilt OR NOT is_converting)
+                AND bool_or(is_converting)
+            """
+        ).fetchall()
+    assert len(rows) >= 5  # 9 in this 2,000-customer world
+    assert all(has_closing_touch for _, has_closing_touch in rows)

@@ -1,17 +1,23 @@
 {#-
-    The customers whose journeys a nightly run of int_journeys__journey_touches rebuilds: all
-    the journeys of each, since a customer's journeys are numbered and windowed together.
+    What a nightly run of int_journeys__journey_touches rebuilds.
+    `customers_to_rebuild`: all the journeys of each, since a customer's journeys are numbered
+    and windowed together:
     - a marketing touch of theirs was (re)built by fct_touchpoints after this model's watermark
       (new, changed, re-resolved to them), or this model placed one for them that has since
       been rebuilt (re-resolved elsewhere, no longer a marketing touch) or deleted;
     - a conversion of theirs appeared, vanished or changed (time, revenue, first purchase; for
       a direct touch, its channel and campaign);
-    - an unconverted touch of theirs closed as the data's end moved (touched after the previous
-      close cutoff, at or before the new one), or reopened as it moved back. The previous cutoff
-      is taken as the newest closed non-converting touch this model holds, never later than the
-      true one, so the window can only be too wide.
+    - a closed unconverted touch of theirs reopened as the data's end moved back.
+    `closing_customers`, the others with an open touch that closed as the data's end moved
+    (touched after the previous close cutoff, at or before the new one, and not yet held in a
+    journey: a touch in a converting journey never closes): nothing else of theirs
+    changed, so their converting journeys stand and only their non-converting journeys are
+    rebuilt, from the closed unconverted touches this model holds plus the touches that closed
+    now and sit in no converting journey. The previous cutoff is taken as the newest closed
+    non-converting touch this model holds, never later than the true one, so the window can
+    only be too wide.
     Expects the CTEs `touchpoints`, `all_marketing_touches`, `all_conversions` and `data_end`;
-    ends with `customers_to_rebuild` and a trailing comma.
+    ends with `customers_to_rebuild`, `closing_customers` and a trailing comma.
 -#}
 {% macro journey_customers_to_rebuild(lookback_days) %}
 previous_touches as (
@@ -23,6 +29,7 @@ previous_touches as (
         is_converting,
         order_key,
         channel,
+        touchpoint_type,
         campaign_id,
         touched_at_local,
         converted_at_local,
@@ -131,16 +138,7 @@ changed_conversion_customers as (
 
 ),
 
-closing_or_reopening_customers as (
-
-    select all_marketing_touches.customer_id
-    from all_marketing_touches
-    cross join close_cutoffs
-    where
-        all_marketing_touches.touched_at_local > close_cutoffs.previous_cutoff_local
-        and all_marketing_touches.touched_at_local <= close_cutoffs.current_cutoff_local
-
-    union
+reopening_customers as (
 
     select previous_touches.customer_id
     from previous_touches
@@ -157,21 +155,49 @@ customers_to_rebuild as (
     union
     select customer_id from changed_conversion_customers
     union
-    select customer_id from closing_or_reopening_customers
+    select customer_id from reopening_customers
 
 ),
+
+-- open touches that closed now: those this model holds already closed or in a converting
+-- journey are not among them
+closing_touches as (
+
+    select all_marketing_touches.*
+    from all_marketing_touches
+    cross join close_cutoffs
+    left join previous_touches
+        on all_marketing_touches.touchpoint_key = previous_touches.touchpoint_key
+    where
+        all_marketing_touches.touched_at_local > close_cutoffs.previous_cutoff_local
+        and all_marketing_touches.touched_at_local <= close_cutoffs.current_cutoff_local
+        and previous_touches.touchpoint_key is null
+
+),
+
+closing_customers as (
+
+    select distinct closing_touches.customer_id
+    from closing_touches
+    left join customers_to_rebuild
+        on closing_touches.customer_id = customers_to_rebuild.customer_id
+    where customers_to_rebuild.customer_id is null
+
+),
+
 {%- endmacro %}
 
 {#-
     For a model built from int_journeys__journey_touches and incremental by customer: the
-    customers whose journey touches were rebuilt after this model's watermark, and those this
-    model holds who are no longer in `current_touches` (the CTE of journey touches the model is
-    built from), whose rows are to be deleted.
+    customers with a row of `current_touches` (the CTE of journey touches the model is built
+    from) rebuilt after this model's watermark, and those this model holds who have none left,
+    whose rows are to be deleted. A model of converting journeys only thus skips the customers
+    whose non-converting journeys alone were rebuilt.
 -#}
 {% macro customers_with_rebuilt_journey_touches(current_touches) %}
-    select journey_touches.customer_id
-    from {{ ref('int_journeys__journey_touches') }} as journey_touches
-    where journey_touches.processed_through_utc > {{ incremental_watermark() }}
+    select {{ current_touches }}.customer_id
+    from {{ current_touches }}
+    where {{ current_touches }}.processed_through_utc > {{ incremental_watermark() }}
 
     union
 

@@ -14,7 +14,7 @@
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key='customer_id',
+    unique_key=['customer_id', 'is_converting'],
 ) }}
 {%- set lookback_days = var('attribution_lookback_days') %}
 with
@@ -73,6 +73,37 @@ conversions as (
     from all_conversions
     inner join customers_to_rebuild
         on all_conversions.customer_id = customers_to_rebuild.customer_id
+
+),
+
+-- the closed unconverted touches of the closing customers: those this model holds, and those
+-- that closed now (none of theirs converted, or their conversions would have changed)
+closing_unconverted as (
+
+    select
+        previous_touches.touchpoint_key,
+        previous_touches.customer_id,
+        previous_touches.channel,
+        previous_touches.touchpoint_type,
+        previous_touches.campaign_id,
+        previous_touches.touched_at_local
+    from previous_touches
+    inner join closing_customers
+        on previous_touches.customer_id = closing_customers.customer_id
+    where not previous_touches.is_converting
+
+    union all
+
+    select
+        closing_touches.touchpoint_key,
+        closing_touches.customer_id,
+        closing_touches.channel,
+        closing_touches.touchpoint_type,
+        closing_touches.campaign_id,
+        closing_touches.touched_at_local
+    from closing_touches
+    inner join closing_customers
+        on closing_touches.customer_id = closing_customers.customer_id
 
 ),
 {%- else %}
@@ -170,7 +201,7 @@ converting_touches as (
 
 ),
 
-unconverted as (
+unconverted_touches as (
 
     select
         touch_next_conversion.touchpoint_key,
@@ -178,16 +209,28 @@ unconverted as (
         touch_next_conversion.channel,
         touch_next_conversion.touchpoint_type,
         touch_next_conversion.campaign_id,
-        touch_next_conversion.touched_at_local,
-        min(touch_next_conversion.touched_at_local) over (
-            partition by touch_next_conversion.customer_id
-        ) as first_unconverted_at_local
+        touch_next_conversion.touched_at_local
     from touch_next_conversion
     cross join data_end
     where
         touch_next_conversion.order_key is null
         and touch_next_conversion.touched_at_local
         <= {{ dbt.dateadd('day', -lookback_days, 'data_end.last_touched_at_local') }}
+    {%- if is_incremental() %}
+
+    union all
+
+    select * from closing_unconverted
+    {%- endif %}
+
+),
+
+unconverted as (
+
+    select
+        *,
+        min(touched_at_local) over (partition by customer_id) as first_unconverted_at_local
+    from unconverted_touches
 
 ),
 
@@ -287,5 +330,7 @@ journey_rows as (
 )
 
 {{ replace_records_batch('journey_rows',
-    'this_rows.customer_id in (select customer_id from customers_to_rebuild)',
+    'this_rows.customer_id in (select customer_id from customers_to_rebuild)'
+    ~ ' or (not this_rows.is_converting'
+    ~ ' and this_rows.customer_id in (select customer_id from closing_customers))',
     with_identity=true) }}
