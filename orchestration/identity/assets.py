@@ -21,7 +21,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration import settings
 from orchestration.identity.graph import resolve
-from orchestration.identity.keyed_hash import hashing_key, keyed_hash
+from orchestration.identity.keyed_hash import hashes_made_with, hashing_key, keyed_hash_reusing
 from orchestration.identity.normalise import (
     canonical_identifier,
     canonical_phone,
@@ -133,6 +133,17 @@ def identifier_canonical_forms(
     )
 
 
+def _previous_hashes(conn, key: bytes) -> pd.Series:
+    """identity_hash by identity_key from the previous map, if made with this key."""
+    if not table_exists(conn, "identity", "customer_identity_map"):
+        return pd.Series(dtype=object)
+    stored = conn.execute(
+        "SELECT identity_key, identity_hash FROM identity.customer_identity_map"
+    ).df()
+    stored = stored.drop_duplicates("identity_key").set_index("identity_key").identity_hash
+    return hashes_made_with(stored, key)
+
+
 def _previous_map(conn) -> pd.DataFrame:
     if not table_exists(conn, "identity", "customer_identity_map"):
         return pd.DataFrame(columns=["identity_key", "customer_id"])
@@ -189,7 +200,10 @@ def _record_identifier_changes(conn, identity_map: pd.DataFrame, first_build: bo
 
 def household_phones(phone_names: pd.DataFrame) -> pd.DataFrame:
     """Phones keyed in under two or more different names (compared in Simplified Chinese)."""
-    names = phone_names.assign(name=phone_names.name_raw.map(simplified_name)).dropna()
+    # far fewer distinct names than (phone, name) pairs: convert each name once
+    distinct = phone_names.name_raw.dropna().unique()
+    simplified = pd.Series([simplified_name(n) for n in distinct], index=distinct, dtype=object)
+    names = phone_names.assign(name=phone_names.name_raw.map(simplified)).dropna()
     counts = names.groupby("phone").name.nunique()
     shared = counts[counts >= 2]
     return pd.DataFrame(
@@ -256,7 +270,9 @@ def customer_identity_map(
         identity_map["identity_key"] = (
             identity_map.identity_type + ":" + identity_map.identity_value
         )
-        identity_map["identity_hash"] = keyed_hash(identity_map.identity_key, key)
+        identity_map["identity_hash"] = keyed_hash_reusing(
+            identity_map.identity_key, key, _previous_hashes(conn, key)
+        )
         identity_map = withhold_erased_customers(conn, identity_map, key)
         changed = _record_identifier_changes(conn, identity_map, first_build=previous.empty)
         replace_table(conn, "identity", "customer_identity_map", identity_map)

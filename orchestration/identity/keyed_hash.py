@@ -37,3 +37,21 @@ def hashing_key(landing: Path) -> bytes:
 def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
     digest = hashlib.sha256
     return values.map(lambda v: hmac.new(key, v.encode(), digest).hexdigest()[:32])
+
+
+def keyed_hash_reusing(values: pd.Series, key: bytes, known: pd.Series) -> pd.Series:
+    """keyed_hash of every value, taking those `known` holds (hashes by value, made with this
+    same key) instead of hashing them again: HMAC in Python costs seconds per million values."""
+    hashes = values.map(known) if len(known) else pd.Series(None, index=values.index, dtype=object)
+    missing = hashes.isna()
+    if missing.any():
+        hashes[missing] = keyed_hash(values[missing], key)
+    return hashes
+
+
+def hashes_made_with(known: pd.Series, key: bytes) -> pd.Series:
+    """`known` (hashes by value) if they were made with `key`, judged on one of them; else empty,
+    so that a new key rehashes everything."""
+    if known.empty or keyed_hash(known.index[:1].to_series(), key).iloc[0] != known.iloc[0]:
+        return known.iloc[:0]
+    return known
