@@ -19,12 +19,14 @@ def test_the_big_facts_are_incremental():
         "fct_journeys",
         "fct_attribution_credits",
         "customer_lifecycle_monthly",
+        "int_customers__touch_records",
     }
 
 
 def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
     """The small world's last run loaded 1 of 60 days: the identity models rebuilt a small share
     of their rows (the new day, plus records re-resolved), fct_touchpoints also every purchase,
+    the customers' touch records also every receipt, online order and member version,
     and the journeys every journey of the customers active that day and the non-converting
     journeys of those whose open touches closed (a quarter of the journey touch rows in this
     2,000-customer world); the attribution credits
@@ -41,6 +43,13 @@ def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
         ).fetchone()
     assert from_cutoff <= shares.pop("marts.customer_lifecycle_monthly") < from_cutoff + 0.1
     assert 0 < shares.pop("marts.fct_touchpoints") < 0.35
+    # every receipt, online order and member version, and a day of social events and visits
+    with duckdb.connect(str(small_world.build_copy), read_only=True) as conn:
+        (always,) = conn.execute(
+            "SELECT avg(CASE WHEN record_source IN ('pos_receipt', 'ecom_order', 'crm_member')"
+            " THEN 1.0 ELSE 0 END) FROM intermediate.int_customers__touch_records"
+        ).fetchone()
+    assert always <= shares.pop("intermediate.int_customers__touch_records") < always + 0.1
     assert 0 < shares.pop("intermediate.int_journeys__journey_touches") < 0.4
     assert 0 < shares.pop("marts.fct_journeys") < 0.4
     assert 1 / 6 < shares.pop("marts.fct_attribution_credits") < 1 / 6 + 5 / 6 * 0.4

@@ -3,7 +3,18 @@
     its channel, its local time and what kind of touch it was. Records whose identifiers are all
     blocked or shared are anonymous and have no row. Referrer mentions (crm_referrer) are not a
     touch by the referrer and are left to fct_referrals.
+
+    Incremental by record, as fct_touchpoints: a night reprocesses the social events and store
+    visits of changed raw partitions and those whose customer was re-resolved (their old rows
+    are replaced, or deleted when they resolve to no one now), and every receipt, online order
+    and member version (an order's status and a member's versions change in later exports).
 -#}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key=['record_source', 'record_id'],
+) }}
+-- depends_on: {{ ref('int_identity__observations') }}
 with
 
 record_customers as (
@@ -18,9 +29,27 @@ receipts as (
 
 ),
 
+{%- if is_incremental() %}
+
+social_events_to_reprocess as (
+
+    {{ touch_ids_to_reprocess(ref('stg_social__events'), 'social_events', 'social_event', 'event_id') }}
+
+),
+
+visits_to_reprocess as (
+
+    {{ touch_ids_to_reprocess(ref('stg_stores__visits'), 'store_visits', 'store_visit', 'visit_id') }}
+
+),
+{%- endif %}
+
 visits as (
 
     select * from {{ ref('stg_stores__visits') }}
+    {%- if is_incremental() %}
+    where visit_id in (select record_id from visits_to_reprocess)
+    {%- endif %}
 
 ),
 
@@ -33,6 +62,9 @@ online_orders as (
 social_events as (
 
     select * from {{ ref('stg_social__events') }}
+    {%- if is_incremental() %}
+    where event_id in (select record_id from social_events_to_reprocess)
+    {%- endif %}
 
 ),
 
@@ -52,7 +84,8 @@ touches as (
         cast(null as {{ dbt.type_string() }}) as touch_detail,
         store_id,
         purchased_at_utc as touched_at_utc,
-        purchased_at_local as touched_at_local
+        purchased_at_local as touched_at_local,
+        export_day
     from receipts
 
     union all
@@ -65,7 +98,8 @@ touches as (
         cast(null as {{ dbt.type_string() }}) as touch_detail,
         store_id,
         visited_at_utc as touched_at_utc,
-        visited_at_local as touched_at_local
+        visited_at_local as touched_at_local,
+        export_day
     from visits
 
     union all
@@ -78,7 +112,8 @@ touches as (
         status as touch_detail,
         pickup_store_id as store_id,
         ordered_at_utc as touched_at_utc,
-        ordered_at_local as touched_at_local
+        ordered_at_local as touched_at_local,
+        export_day
     from online_orders
 
     union all
@@ -97,7 +132,8 @@ touches as (
         event_type as touch_detail,
         store_id,
         occurred_at_utc as touched_at_utc,
-        occurred_at_local as touched_at_local
+        occurred_at_local as touched_at_local,
+        export_day
     from social_events
 
     union all
@@ -116,25 +152,39 @@ touches as (
         end as touched_at_utc,
         case
             when version_number = 1 then signed_up_at_local else updated_at_local
-        end as touched_at_local
+        end as touched_at_local,
+        export_day
     from member_versions
+
+),
+
+touch_rows as (
+
+    select
+        touches.record_source,
+        touches.record_id,
+        record_customers.customer_id,
+        record_customers.resolved_by_identity_type,
+        touches.channel,
+        touches.touch_kind,
+        touches.touch_detail,
+        touches.store_id,
+        touches.touched_at_utc,
+        touches.touched_at_local,
+        cast(touches.touched_at_local as date) as touch_date_local,
+        touches.export_day
+    from touches
+    inner join record_customers
+        on
+            touches.record_source = record_customers.record_source
+            and touches.record_id = record_customers.record_id
 
 )
 
-select
-    touches.record_source,
-    touches.record_id,
-    record_customers.customer_id,
-    record_customers.resolved_by_identity_type,
-    touches.channel,
-    touches.touch_kind,
-    touches.touch_detail,
-    touches.store_id,
-    touches.touched_at_utc,
-    touches.touched_at_local,
-    cast(touches.touched_at_local as date) as touch_date_local
-from touches
-inner join record_customers
-    on
-        touches.record_source = record_customers.record_source
-        and touches.record_id = record_customers.record_id
+{{ replace_records_batch('touch_rows',
+    "this_rows.record_source in ('pos_receipt', 'ecom_order', 'crm_member')"
+    ~ " or (this_rows.record_source = 'social_event'"
+    ~ " and this_rows.record_id in (select record_id from social_events_to_reprocess))"
+    ~ " or (this_rows.record_source = 'store_visit'"
+    ~ " and this_rows.record_id in (select record_id from visits_to_reprocess))",
+    with_identity=true) }}
