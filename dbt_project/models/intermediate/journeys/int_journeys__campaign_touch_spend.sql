@@ -51,39 +51,45 @@ order_lines as (
 
 ),
 
-marketing_touch_numbers as (
+-- one window pass over the touches either numbering needs: a touch is numbered among its
+-- customer's identified marketing touches of the month (the flag in the partition keeps the
+-- others out of it), then campaign touches are counted per campaign and day
+numbered_touches as (
 
     select
         touchpoint_key,
-        row_number() over (
-            partition by customer_id, touch_month
-            order by touched_at_local asc, touchpoint_key asc
-        ) as month_touch_number
+        customer_id,
+        channel,
+        touchpoint_type,
+        campaign_id,
+        touched_at_local,
+        touch_date_local,
+        case
+            when is_marketing_touch and customer_id is not null
+                then row_number() over (
+                    partition by
+                        customer_id,
+                        touch_month,
+                        is_marketing_touch and customer_id is not null
+                    order by touched_at_local asc, touchpoint_key asc
+                )
+        end as month_touch_number
     from touchpoints
     where
-        is_marketing_touch
-        and customer_id is not null
+        (is_marketing_touch and customer_id is not null)
+        or campaign_id is not null
 
 ),
 
 campaign_touches as (
 
     select
-        touchpoints.touchpoint_key,
-        touchpoints.customer_id,
-        touchpoints.channel,
-        touchpoints.touchpoint_type,
-        touchpoints.campaign_id,
-        touchpoints.touched_at_local,
-        touchpoints.touch_date_local,
-        marketing_touch_numbers.month_touch_number,
+        *,
         count(*) over (
-            partition by touchpoints.campaign_id, touchpoints.touch_date_local
+            partition by campaign_id, touch_date_local
         ) as campaign_day_touches
-    from touchpoints
-    left join marketing_touch_numbers
-        on touchpoints.touchpoint_key = marketing_touch_numbers.touchpoint_key
-    where touchpoints.campaign_id is not null
+    from numbered_touches
+    where campaign_id is not null
 
 ),
 
