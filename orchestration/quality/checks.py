@@ -44,8 +44,9 @@ from orchestration.quality.gx_suites import (
 from orchestration.quality.results import previous_row_count, record_results, validated_through
 
 
-def run_suite(conn, suite: SuiteFile, run_id: str) -> tuple[bool, list[dict], int]:
-    """Validate the suite's table (or its new batch); returns (passed, rows, rows validated)."""
+def run_suite(conn, suite: SuiteFile, run_id: str) -> tuple[bool, list[dict], int, int]:
+    """Validate the suite's table (or its new batch); returns (passed, result rows, rows
+    validated row by row, rows in the table)."""
     parameters = suite_parameters(suite, previous_row_count(conn, suite.name, run_id))
     if suite.batch_column:
         return run_suite_by_batch(conn, suite, run_id, parameters)
@@ -53,12 +54,12 @@ def run_suite(conn, suite: SuiteFile, run_id: str) -> tuple[bool, list[dict], in
     result = validate_and_document(frame, suite, parameters)
     rows = summarise(result, len(frame))
     record_results(conn, run_id, suite.name, suite.table, rows)
-    return bool(result.success), rows, len(frame)
+    return bool(result.success), rows, len(frame), len(frame)
 
 
 def run_suite_by_batch(
     conn, suite: SuiteFile, run_id: str, parameters: dict
-) -> tuple[bool, list[dict], int]:
+) -> tuple[bool, list[dict], int, int]:
     """Row-level expectations on the rows not yet validated, table-level ones on the table."""
     through = batch_end(conn, suite)
     batch_from = validated_through(conn, suite.name, run_id)
@@ -75,13 +76,18 @@ def run_suite_by_batch(
     record_results(
         conn, run_id, suite.name, suite.table, rows, batch_through=through if passed else None
     )
-    return passed, rows, len(frame)
+    return passed, rows, len(frame), len(shape)
 
 
-def check_result(suite: SuiteFile, passed: bool, rows: list[dict], row_count: int):
+def check_result(suite: SuiteFile, passed: bool, rows: list[dict], row_count: int, table_rows: int):
     failures = describe_failures(rows)
+    scope = (
+        f"{row_count:,} rows"
+        if row_count == table_rows
+        else f"{row_count:,} new rows (row count: the table's {table_rows:,})"
+    )
     description = (
-        f"{suite.table}: {len(rows)} expectations passed on {row_count:,} rows"
+        f"{suite.table}: {len(rows)} expectations passed on {scope}"
         if passed
         else f"{suite.table}: {len(failures)} of {len(rows)} expectations failed: "
         + "; ".join(failures[:5])
@@ -89,6 +95,7 @@ def check_result(suite: SuiteFile, passed: bool, rows: list[dict], row_count: in
     metadata = {
         "table": suite.table,
         "rows": row_count,
+        "table_rows": table_rows,
         "expectations": len(rows),
         "expectations_failed": len(failures),
         "data_docs": MetadataValue.path(str(data_docs_dir() / "index.html")),
@@ -128,8 +135,8 @@ def build_gx_check(suite: SuiteFile) -> AssetChecksDefinition:
     )
     def _gx_check(context: AssetCheckExecutionContext, warehouse: DuckDBResource):
         with warehouse.get_connection() as conn:
-            passed, rows, row_count = run_suite(conn, suite, context.run.run_id)
-        return check_result(suite, passed, rows, row_count)
+            passed, rows, row_count, table_rows = run_suite(conn, suite, context.run.run_id)
+        return check_result(suite, passed, rows, row_count, table_rows)
 
     return _gx_check
 

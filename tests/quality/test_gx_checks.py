@@ -182,6 +182,9 @@ def test_a_batched_suite_validates_the_new_rows_and_counts_the_whole_table(wareh
     figures = checked(warehouse, second.run_id)
     assert figures[IN_SET] == (20, 0)
     assert figures["expect_table_row_count_to_be_between"][0] == 120
+    (evaluation,) = evaluations(second)
+    assert (evaluation.metadata["rows"].value, evaluation.metadata["table_rows"].value) == (20, 120)
+    assert "on 20 new rows (row count: the table's 120)" in evaluation.description
 
 
 def test_bad_rows_in_a_new_batch_fail_the_check_until_replaced(warehouse):
