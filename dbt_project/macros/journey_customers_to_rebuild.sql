@@ -160,18 +160,24 @@ customers_to_rebuild as (
 ),
 
 -- open touches that closed now: those this model holds already closed or in a converting
--- journey are not among them
+-- journey are not among them. The day's window is cut first, so that only its touches are
+-- looked up in the model (a left join let DuckDB match every marketing touch, then filter:
+-- 13 s of a 30 s night at 1M customers)
 closing_touches as (
 
-    select all_marketing_touches.*
-    from all_marketing_touches
-    cross join close_cutoffs
-    left join previous_touches
-        on all_marketing_touches.touchpoint_key = previous_touches.touchpoint_key
-    where
-        all_marketing_touches.touched_at_local > close_cutoffs.previous_cutoff_local
-        and all_marketing_touches.touched_at_local <= close_cutoffs.current_cutoff_local
-        and previous_touches.touchpoint_key is null
+    select window_touches.*
+    from (
+        select all_marketing_touches.*
+        from all_marketing_touches
+        cross join close_cutoffs
+        where
+            all_marketing_touches.touched_at_local > close_cutoffs.previous_cutoff_local
+            and all_marketing_touches.touched_at_local <= close_cutoffs.current_cutoff_local
+    ) as window_touches
+    where not exists (
+        select 1 from previous_touches
+        where previous_touches.touchpoint_key = window_touches.touchpoint_key
+    )
 
 ),
 
