@@ -8,6 +8,7 @@ down. Results are appended to bench/results/ so they can be compared over time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -15,12 +16,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import psutil
 
 from orchestration import settings
 from orchestration.identity.keyed_hash import SAMPLE_WORLD_MARKER
@@ -35,23 +38,69 @@ _MEASURE = (
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
     "sys.exit(r.returncode)"
 )
+SAMPLE_EVERY_SECONDS = 0.25
 
 
-def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a command; return wall seconds and the peak RSS (MiB) of its largest process."""
+class TreeMemorySampler(threading.Thread):
+    """Samples the resident memory of a process and all its descendants (dbt runs as a child
+    of the Dagster process): (epoch seconds, MiB) pairs, so that stages get their own peaks."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.samples: list[tuple[float, float]] = []
+        self.stopped = threading.Event()
+
+    def _tree_rss(self) -> int:
+        total = 0
+        for process in [self.root, *self.root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+        return total
+
+    def run(self) -> None:
+        while not self.stopped.wait(SAMPLE_EVERY_SECONDS):
+            with contextlib.suppress(psutil.Error):
+                self.samples.append((time.time(), self._tree_rss() / 2**20))
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, list[tuple[float, float]]]:
+    """Run a command; return wall seconds, the peak RSS (MiB) of its largest process and the
+    memory samples of its process tree."""
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *args], env=env, capture_output=True, text=True
+    process = subprocess.Popen(
+        [sys.executable, "-c", _MEASURE, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    sampler = TreeMemorySampler(process.pid)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    sampler.stopped.set()
+    sampler.join()
     seconds = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"{args} failed:\n{(completed.stdout + completed.stderr)[-4000:]}")
-    peak_kib = int(completed.stderr.strip().splitlines()[-1])
-    return seconds, peak_kib / 1024
+    if process.returncode != 0:
+        raise SystemExit(f"{args} failed:\n{(stdout + stderr)[-4000:]}")
+    peak_kib = int(stderr.strip().splitlines()[-1])
+    return seconds, peak_kib / 1024, sampler.samples
+
+
+def node_stage(key: str) -> str:
+    """Which stage a dbt model or test belongs to, from its asset key (tests: `asset:check`)."""
+    if ":" in key:
+        return "checks"
+    layer, _, name = key.partition("/")
+    if layer in ("staging", "reference"):
+        return "staging"
+    if layer == "identity" or name.startswith("int_identity__"):
+        return "identity"
+    return "marts"
 
 
 def stage_of(assets: list[str], step: str) -> str:
-    """Which stage a Dagster step belongs to, from the assets it materialised."""
+    """Which stage a step that is not a dbt invocation belongs to, from the assets it made."""
     if step.startswith("raw__"):
         return "ingest"
     layers = [a.split("/")[0] for a in assets]
@@ -61,19 +110,36 @@ def stage_of(assets: list[str], step: str) -> str:
         return "publish"
     if "privacy" in layers:
         return "erasure"
-    if "identity" in layers or any("int_identity" in a for a in assets):
+    if "identity" in layers:
         return "identity"
-    counts = {layer: layers.count(layer) for layer in set(layers)}
-    top = max(counts, key=counts.get)
-    return {"staging": "staging", "reference": "staging"}.get(top, "marts")
+    return "marts"
 
 
-def stages(timings_file: Path) -> dict[str, float]:
-    totals: dict[str, float] = defaultdict(float)
+def step_stage_seconds(step: dict) -> dict[str, float]:
+    """A step's wall time by stage. A dbt invocation builds models and runs tests of several
+    stages: its time is shared out in proportion to the execution time dbt reported for each."""
+    by_stage: dict[str, float] = defaultdict(float)
+    for key, seconds in step.get("node_seconds", {}).items():
+        by_stage[node_stage(key)] += seconds
+    total = sum(by_stage.values())
+    if not total:
+        return {stage_of(step["assets"], step["step"]): step["seconds"]}
+    return {stage: step["seconds"] * share / total for stage, share in by_stage.items()}
+
+
+def stages(
+    timings_file: Path, samples: list[tuple[float, float]]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds and peak MiB (of the process tree, over the steps that worked for it) per stage."""
+    seconds: dict[str, float] = defaultdict(float)
+    peaks: dict[str, float] = defaultdict(float)
     for steps in json.loads(timings_file.read_text()).values():
         for step in steps:
-            totals[stage_of(step["assets"], step["step"])] += step["seconds"]
-    return dict(totals)
+            during = [mib for at, mib in samples if step["started_at"] <= at <= step["ended_at"]]
+            for stage, share in step_stage_seconds(step).items():
+                seconds[stage] += share
+                peaks[stage] = max([peaks[stage], *during])
+    return dict(seconds), dict(peaks)
 
 
 def raw_read_seconds(landing: Path) -> float:
@@ -134,6 +200,26 @@ def restore(holdback: Path, landing: Path) -> None:
         shutil.move(str(folder), landing / folder.parent.name / folder.name)
 
 
+def _stage_figures(timings_file: Path, samples: list[tuple[float, float]]) -> dict:
+    seconds, peaks = stages(timings_file, samples)
+    return {
+        "stages": {stage: round(v, 1) for stage, v in sorted(seconds.items())},
+        "stage_peak_mib": {stage: round(v) for stage, v in sorted(peaks.items())},
+        "tree_peak_mib": round(max((mib for _, mib in samples), default=0)),
+    }
+
+
+def _commit() -> str:
+    described = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=settings.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return described.stdout.strip() or "unknown"
+
+
 def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool) -> dict:
     landing = workdir / "landing"
     env = {
@@ -163,7 +249,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool
     if reuse_world and (landing / SAMPLE_WORLD_MARKER).exists():
         generated = {"reused": str(workdir)}
     else:
-        gen_seconds, gen_peak = _run(generate, env)
+        gen_seconds, gen_peak, _ = _run(generate, env)
         generated = {"seconds": round(gen_seconds, 1), "peak_mib": round(gen_peak)}
     for stale in ("build", "published", "warehouse.duckdb", "dagster_home"):
         if (workdir / stale).is_dir():
@@ -174,7 +260,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool
     last_day = hold_back_last_day(landing, holdback)
 
     full_timings = workdir / "full.json"
-    full_seconds, full_peak = _run(
+    full_seconds, full_peak, full_samples = _run(
         [python, "-m", "orchestration.run_pipeline", "--timings", str(full_timings)], env
     )
     rows = raw_rows(workdir / "warehouse.duckdb")
@@ -183,7 +269,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool
 
     restore(holdback, landing)
     nightly_timings = workdir / "nightly.json"
-    nightly_seconds, nightly_peak = _run(
+    nightly_seconds, nightly_peak, nightly_samples = _run(
         [
             python,
             "-m",
@@ -199,6 +285,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
+        "commit": _commit(),
         "customers": customers,
         "days": days,
         "raw_rows": rows,
@@ -206,7 +293,7 @@ def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool
         "full_build": {
             "seconds": round(full_seconds, 1),
             "peak_mib": round(full_peak),
-            "stages": {k: round(v, 1) for k, v in stages(full_timings).items()},
+            **_stage_figures(full_timings, full_samples),
         },
         "ingest_by_source": throughput,
         "raw_read_seconds": round(read_seconds, 2),
@@ -215,43 +302,56 @@ def bench(customers: int, days: int, seed: int, workdir: Path, reuse_world: bool
             "day": last_day,
             "seconds": round(nightly_seconds, 1),
             "peak_mib": round(nightly_peak),
-            "stages": {k: round(v, 1) for k, v in stages(nightly_timings).items()},
+            **_stage_figures(nightly_timings, nightly_samples),
         },
     }
 
 
+STAGE_ORDER = ("ingest", "erasure", "staging", "identity", "marts", "checks", "publish")
+
+
 def print_table(result: dict) -> None:
     rows = result["raw_rows"]
+    full, nightly = result["full_build"], result["nightly_increment"]
     print(
         f"\n{result['customers']:,} customers, {result['days']} days, {rows:,} raw rows "
-        f"on {result['machine']}"
+        f"on {result['machine']} at {result['commit']}"
     )
-    print(f"{'stage':<22}{'seconds':>10}{'rows/s':>14}")
     generated = result["generate"]
     if "seconds" in generated:
-        print(f"{'generate':<22}{generated['seconds']:>10}{rows / generated['seconds']:>14,.0f}")
+        print(
+            f"generate: {generated['seconds']} s, {rows / generated['seconds']:,.0f} rows/s, "
+            f"peak {generated['peak_mib']} MiB"
+        )
     else:
-        print(f"{'generate':<22}{'reused':>10}   (world already in {generated['reused']})")
-    for stage, seconds in sorted(result["full_build"]["stages"].items()):
-        print(f"{'  ' + stage:<22}{seconds:>10}{rows / seconds if seconds else 0:>14,.0f}")
+        print(f"generate: reused (world already in {generated['reused']})")
+    header = f"{'stage':<12}{'full s':>10}{'rows/s':>12}{'peak MiB':>10}"
+    print(f"{header}{'nightly s':>12}{'share':>8}{'peak MiB':>10}")
+    for stage in STAGE_ORDER:
+        seconds, night = full["stages"].get(stage, 0), nightly["stages"].get(stage, 0)
+        full_peak = full["stage_peak_mib"].get(stage, 0)
+        night_peak = nightly["stage_peak_mib"].get(stage, 0)
+        print(
+            f"{stage:<12}{seconds:>10}{rows / seconds if seconds else 0:>12,.0f}"
+            f"{full_peak:>10}{night:>12}{night / seconds if seconds else 0:>8.0%}{night_peak:>10}"
+        )
     print(
-        f"{'full build':<22}{result['full_build']['seconds']:>10}"
-        f"{rows / result['full_build']['seconds']:>14,.0f}"
+        f"{'total':<12}{full['seconds']:>10}{rows / full['seconds']:>12,.0f}"
+        f"{full['tree_peak_mib']:>10}{nightly['seconds']:>12}"
+        f"{nightly['seconds'] / full['seconds']:>8.0%}{nightly['tree_peak_mib']:>10}"
     )
-    print(f"{'DuckDB raw read':<22}{result['raw_read_seconds']:>10}")
-    print("ingest throughput by source (rows/s):")
+    print(
+        "(totals include process start, the runs' own overhead and the summary; peaks are of"
+        " the whole process tree, Dagster and dbt together; the largest single process peaked"
+        f" at {full['peak_mib']} MiB in the full build, {nightly['peak_mib']} MiB in the night)"
+    )
+    print(
+        f"DuckDB raw read: {result['raw_read_seconds']} s; full build / raw read: "
+        f"{result['full_build_to_raw_read']}x"
+    )
+    print("ingest throughput by source:")
     for source, figures in result["ingest_by_source"].items():
         print(f"  {source:<20}{figures['rows']:>12,} rows {figures['rows_per_s']:>12,} rows/s")
-    print(f"full build / raw read: {result['full_build_to_raw_read']}x")
-    nightly = result["nightly_increment"]
-    print(
-        f"{'nightly increment':<22}{nightly['seconds']:>10}   "
-        f"({nightly['seconds'] / result['full_build']['seconds']:.0%} of the full build)"
-    )
-    print(
-        f"peak memory MiB: generate {generated.get('peak_mib', '-')}, "
-        f"build {result['full_build']['peak_mib']}, nightly {nightly['peak_mib']}"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     result = bench(args.customers, args.days, args.seed, workdir, args.reuse_world)
     print_table(result)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"{result['measured_at'][:10]}-{args.customers}.json"
+    out = RESULTS_DIR / f"{result['measured_at'][:10]}-{args.customers}-{result['commit']}.json"
     out.write_text(json.dumps(result, indent=2))
     print(f"\nwritten to {out.relative_to(settings.REPO_ROOT)}")
     return 0

@@ -46,17 +46,39 @@ def check_outcomes(result) -> list[tuple[str, str, str]]:
     return outcomes
 
 
+def _execution_seconds(metadata) -> float | None:
+    """dagster-dbt's per-node "Execution Duration" metadata: the model's or test's own time."""
+    value = metadata.get("Execution Duration")
+    return None if value is None else float(value.value)
+
+
 def step_timings(result, instance: DagsterInstance) -> list[dict]:
-    """Wall time of each step of a run and the assets it materialised (for `make bench`)."""
+    """Each step of a run (for `make bench`): its wall time and span (epoch seconds), the assets
+    it materialised, and the execution seconds dbt reported for each model and test in it."""
     assets: dict[str, list[str]] = {}
+    nodes: dict[str, dict[str, float]] = {}
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-            assets.setdefault(event.step_key, []).append(event.asset_key.to_user_string())
+            materialization = event.event_specific_data.materialization
+            key = materialization.asset_key.to_user_string()
+            assets.setdefault(event.step_key, []).append(key)
+            seconds = _execution_seconds(materialization.metadata)
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            key = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            seconds = _execution_seconds(evaluation.metadata)
+        else:
+            continue
+        if seconds is not None:
+            nodes.setdefault(event.step_key, {})[key] = seconds
     return [
         {
             "step": stats.step_key,
             "seconds": round((stats.end_time or stats.start_time) - stats.start_time, 3),
+            "started_at": stats.start_time,
+            "ended_at": stats.end_time or stats.start_time,
             "assets": assets.get(stats.step_key, []),
+            "node_seconds": nodes.get(stats.step_key, {}),
         }
         for stats in instance.get_run_step_stats(result.run_id)
         if stats.start_time is not None
