@@ -26,6 +26,9 @@ def default_world(tmp_path_factory) -> World:
 WORLD_FIXTURES = ("small_world", "default_world")
 
 
+# tryfirst: xdist's own hook, which reads the xdist_group marks into the test ids the scheduler
+# groups by, is registered later and so would run first and miss the marks added here
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         worlds = [name for name in WORLD_FIXTURES if name in getattr(item, "fixturenames", ())]

@@ -34,6 +34,8 @@ MARTS = [
     "fct_referrals",
     "cross_channel_identification_monthly",
 ]
+# the small world is requested at run time (it can be overridden), so conftest cannot see it
+pytestmark = pytest.mark.xdist_group("small_world")
 
 
 @pytest.fixture(scope="module")
