@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pandas as pd
 
 from orchestration.ingest.validation import quote
@@ -35,3 +38,13 @@ def table_exists(conn, schema: str, table: str) -> bool:
             [schema, table],
         ).fetchall()[0][0]
     )
+
+
+@contextmanager
+def registered(conn, name: str, frame: pd.DataFrame) -> Iterator[None]:
+    """`frame` readable as the view `name` on `conn` for the duration of the block."""
+    conn.register(name, frame)
+    try:
+        yield
+    finally:
+        conn.unregister(name)

@@ -6,6 +6,7 @@ write to the restricted `identity` schema, which dbt reads back as a source.
 
 import uuid
 
+import numpy as np
 import pandas as pd
 from dagster import (
     AssetCheckResult,
@@ -20,16 +21,16 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration import settings
-from orchestration.identity.graph import resolve
-from orchestration.identity.keyed_hash import hashes_made_with, hashing_key, keyed_hash_reusing
+from orchestration.identity.graph import STATUSES, NumberedGraph, resolve_graph
+from orchestration.identity.keyed_hash import hashing_key, with_keyed_hashes
 from orchestration.identity.normalise import (
     canonical_identifier,
     canonical_phone,
     simplified_name,
 )
-from orchestration.identity.stable_ids import assign_customer_ids
+from orchestration.identity.stable_ids import assign_customer_ids_in
 from orchestration.privacy.erasure import withhold_erased_customers
-from orchestration.warehouse_tables import replace_table, table_exists
+from orchestration.warehouse_tables import registered, replace_table, table_exists
 
 CANONICAL_FORMS = AssetKey(["identity", "identifier_canonical_forms"])
 IDENTITY_MAP = AssetKey(["identity", "customer_identity_map"])
@@ -133,24 +134,98 @@ def identifier_canonical_forms(
     )
 
 
-def _previous_hashes(conn, key: bytes) -> pd.Series:
-    """identity_hash by identity_key from the previous map, if made with this key."""
-    if not table_exists(conn, "identity", "customer_identity_map"):
-        return pd.Series(dtype=object)
-    stored = conn.execute(
-        "SELECT identity_key, identity_hash FROM identity.customer_identity_map"
-    ).df()
-    stored = stored.drop_duplicates("identity_key").set_index("identity_key").identity_hash
-    return hashes_made_with(stored, key)
+PREVIOUS_MAP = "identity.customer_identity_map"
+NO_PREVIOUS_MAP = "(SELECT NULL::VARCHAR AS identity_key, NULL::VARCHAR AS customer_id WHERE false)"
+
+# The identifiers numbered 0..n-1 in (identity_type, identity_value) order, with type codes.
+GRAPH_NODES_SQL = """
+CREATE OR REPLACE TEMP TABLE graph_nodes AS
+WITH identifiers AS (
+    SELECT DISTINCT identity_type, identity_value FROM intermediate.int_identity__identifiers
+),
+type_codes AS (
+    SELECT identity_type, (row_number() OVER (ORDER BY identity_type) - 1)::SMALLINT AS type_code
+    FROM (SELECT DISTINCT identity_type FROM identifiers)
+)
+SELECT
+    (row_number() OVER (ORDER BY i.identity_type, i.identity_value) - 1)::BIGINT AS node,
+    i.identity_type,
+    i.identity_value,
+    t.type_code
+FROM identifiers AS i JOIN type_codes AS t ON t.identity_type = i.identity_type
+"""
+GRAPH_EDGES_SQL = """
+SELECT na.node AS a, nb.node AS b, e.n_records
+FROM intermediate.int_identity__edges AS e
+JOIN graph_nodes AS na ON na.identity_type = e.type_a AND na.identity_value = e.value_a
+JOIN graph_nodes AS nb ON nb.identity_type = e.type_b AND nb.identity_value = e.value_b
+"""
+NODE_REASONS_SQL = """
+SELECT n.node, r.reason FROM {reasons} AS r
+JOIN graph_nodes AS n ON n.identity_type = r.identity_type AND n.identity_value = r.identity_value
+ORDER BY n.node
+"""
 
 
-def _previous_map(conn) -> pd.DataFrame:
-    if not table_exists(conn, "identity", "customer_identity_map"):
-        return pd.DataFrame(columns=["identity_key", "customer_id"])
-    return conn.execute(
-        "SELECT identity_key, customer_id FROM identity.customer_identity_map "
-        "WHERE customer_id IS NOT NULL"
+def numbered_graph(conn, households: pd.DataFrame) -> NumberedGraph:
+    """The identity graph numbered in DuckDB (temp table graph_nodes): Python gets integer arrays
+    only, never the millions of identifier strings."""
+    conn.execute(GRAPH_NODES_SQL)
+    type_names = tuple(
+        t
+        for (t,) in conn.execute(
+            "SELECT DISTINCT identity_type FROM graph_nodes ORDER BY identity_type"
+        ).fetchall()
+    )
+    node_type = conn.execute("SELECT type_code FROM graph_nodes ORDER BY node").fetchnumpy()
+    edges = conn.execute(GRAPH_EDGES_SQL).fetchnumpy()
+    blocked = conn.execute(
+        NODE_REASONS_SQL.format(reasons="intermediate.int_identity__blocked_identifiers")
     ).df()
+    with registered(conn, "household_phones", households):
+        household_nodes = conn.execute(NODE_REASONS_SQL.format(reasons="household_phones")).df()
+    return NumberedGraph(
+        type_names=type_names,
+        node_type=node_type["type_code"],
+        a=edges["a"],
+        b=edges["b"],
+        n_records=edges["n_records"],
+        blocked=blocked,
+        households=household_nodes,
+    )
+
+
+def _write_resolution(conn, resolution) -> None:
+    """Temp table graph_clusters: each node's identifier with its cluster and status."""
+    frame = pd.DataFrame(
+        {
+            "node": np.arange(len(resolution.cluster), dtype=np.int64),
+            "cluster": resolution.cluster,
+            "status_code": resolution.status.astype(np.int64) + 1,
+        }
+    )
+    statuses = "[" + ", ".join(f"'{s}'" for s in STATUSES) + "]"
+    with registered(conn, "graph_resolution", frame):
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE graph_clusters AS "
+            "SELECT n.node, n.identity_type, n.identity_value, r.cluster, "
+            f"{statuses}[r.status_code] AS status "
+            "FROM graph_nodes AS n JOIN graph_resolution AS r ON r.node = n.node"
+        )
+
+
+def _guard_events(conn, resolution) -> pd.DataFrame:
+    """The guard events by identifier; a refused link's detail names the identifier refused."""
+    with registered(conn, "graph_guard_events", resolution.guard_events):
+        return conn.execute(
+            "SELECT n.identity_type, n.identity_value, g.guard, "
+            "CASE WHEN g.refused_node >= 0 THEN g.detail || ' ' || refused.identity_value "
+            "ELSE g.detail END AS detail "
+            "FROM graph_guard_events AS g "
+            "JOIN graph_nodes AS n ON n.node = g.node "
+            "LEFT JOIN graph_nodes AS refused ON refused.node = g.refused_node "
+            "ORDER BY g.node, g.guard"
+        ).df()
 
 
 def _append_history(conn, history: pd.DataFrame, run_id: str) -> None:
@@ -167,7 +242,7 @@ def _append_history(conn, history: pd.DataFrame, run_id: str) -> None:
     conn.unregister("history")
 
 
-def _record_identifier_changes(conn, identity_map: pd.DataFrame, first_build: bool) -> int:
+def _record_identifier_changes(conn, identity_map: str, first_build: bool) -> int:
     """Append the identifiers whose customer_id changed since the previous map: incremental
     models re-resolve only the records that observe them. An identifier that left the map (its
     records were deleted, or its customer was withheld on an erasure request) is recorded by its
@@ -178,23 +253,21 @@ def _record_identifier_changes(conn, identity_map: pd.DataFrame, first_build: bo
     )
     if first_build:
         return 0  # a first build: no incremental model has anything to catch up on
-    conn.register("new_map", identity_map[["identity_type", "identity_value", "customer_id"]])
     changed = conn.execute(
-        """
+        f"""
         INSERT INTO identity.identifier_changes
         SELECT DISTINCT
             coalesce(n.identity_type, o.identity_type),
             n.identity_value,
             CASE WHEN n.identity_value IS NULL THEN o.customer_id END,
             timezone('UTC', now())
-        FROM new_map AS n
+        FROM {identity_map} AS n
         FULL OUTER JOIN identity.customer_identity_map AS o
             ON n.identity_type = o.identity_type AND n.identity_value = o.identity_value
         WHERE n.customer_id IS DISTINCT FROM o.customer_id
             AND (n.identity_value IS NOT NULL OR o.customer_id IS NOT NULL)
         """
     ).fetchall()[0][0]
-    conn.unregister("new_map")
     return int(changed)
 
 
@@ -215,15 +288,18 @@ def household_phones(phone_names: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def graph_health(identity_map: pd.DataFrame) -> dict:
-    sizes = identity_map.dropna(subset=["customer_id"]).groupby("customer_id").size()
+def graph_health(conn, identity_map: str) -> dict:
+    sizes = conn.execute(
+        f"SELECT customer_id, count(*) AS n FROM {identity_map} "
+        "WHERE customer_id IS NOT NULL GROUP BY customer_id"
+    ).df()
+    distribution = sizes.n.clip(upper=10).value_counts().sort_index()
+    largest = sizes.sort_values(["n", "customer_id"], ascending=[False, True]).head(5)
     return {
         "customers": int(len(sizes)),
-        "largest_customer_identities": int(sizes.max()) if len(sizes) else 0,
-        "cluster_size_distribution": {
-            str(k): int(v) for k, v in sizes.clip(upper=10).value_counts().sort_index().items()
-        },
-        "largest_customers": sizes.nlargest(5).to_dict(),
+        "largest_customer_identities": int(sizes.n.max()) if len(sizes) else 0,
+        "cluster_size_distribution": {str(k): int(v) for k, v in distribution.items()},
+        "largest_customers": dict(zip(largest.customer_id, largest.n.astype(int), strict=True)),
     }
 
 
@@ -255,39 +331,60 @@ def customer_identity_map(
 ) -> MaterializeResult:
     key = hashing_key(settings.LANDING_PATH)
     with warehouse.get_connection() as conn:
-        identifiers = conn.execute(
-            "SELECT identity_type, identity_value FROM intermediate.int_identity__identifiers"
-        ).df()
-        edges = conn.execute("SELECT * FROM intermediate.int_identity__edges").df()
-        blocked = conn.execute("SELECT * FROM intermediate.int_identity__blocked_identifiers").df()
         households = household_phones(conn.execute(PHONE_NAMES_SQL).df())
-        resolution = resolve(identifiers, edges, blocked, households=households)
-        previous = _previous_map(conn)
-        mapping, history = assign_customer_ids(resolution.assignments, previous)
-        identity_map = resolution.assignments.merge(
-            mapping, on=["identity_type", "identity_value"], how="left"
-        ).drop(columns="cluster")
-        identity_map["identity_key"] = (
-            identity_map.identity_type + ":" + identity_map.identity_value
+        resolution = resolve_graph(numbered_graph(conn, households))
+        _write_resolution(conn, resolution)
+        has_previous = table_exists(conn, "identity", "customer_identity_map")
+        previous = PREVIOUS_MAP if has_previous else NO_PREVIOUS_MAP
+        history = assign_customer_ids_in(conn, "graph_clusters", previous)
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE resolved_identifiers AS "
+            "SELECT c.identity_type, c.identity_value, c.status, "
+            "c.identity_type || ':' || c.identity_value AS identity_key, m.customer_id "
+            "FROM graph_clusters AS c LEFT JOIN sid_mapping AS m "
+            "ON m.identity_type = c.identity_type AND m.identity_value = c.identity_value"
         )
-        identity_map["identity_hash"] = keyed_hash_reusing(
-            identity_map.identity_key, key, _previous_hashes(conn, key)
+        with_keyed_hashes(
+            conn,
+            "resolved_identifiers",
+            "fresh_identity_map",
+            key,
+            PREVIOUS_MAP if has_previous else None,
         )
-        identity_map = withhold_erased_customers(conn, identity_map, key)
-        changed = _record_identifier_changes(conn, identity_map, first_build=previous.empty)
-        replace_table(conn, "identity", "customer_identity_map", identity_map)
-        guards = resolution.guard_events.assign(resolved_at=pd.Timestamp.now(tz="UTC"))
+        withhold_erased_customers(conn, "fresh_identity_map", key)
+        first_build = (
+            not has_previous
+            or not conn.execute(
+                f"SELECT count(*) FROM {PREVIOUS_MAP} WHERE customer_id IS NOT NULL"
+            ).fetchall()[0][0]
+        )
+        changed = _record_identifier_changes(conn, "fresh_identity_map", first_build)
+        conn.execute(
+            "CREATE OR REPLACE TABLE identity.customer_identity_map AS SELECT identity_type, "
+            "identity_value, status, identity_key, customer_id, identity_hash "
+            "FROM fresh_identity_map"
+        )
+        guards = _guard_events(conn, resolution).assign(resolved_at=pd.Timestamp.now(tz="UTC"))
         replace_table(conn, "identity", "merge_guard_events", guards)
         _append_history(conn, history, context.run_id or uuid.uuid4().hex)
-    health = graph_health(identity_map)
+        [(identifiers,)] = conn.execute("SELECT count(*) FROM fresh_identity_map").fetchall()
+        health = graph_health(conn, "fresh_identity_map")
+        for table in (
+            "graph_nodes",
+            "graph_clusters",
+            "sid_mapping",
+            "resolved_identifiers",
+            "fresh_identity_map",
+        ):
+            conn.execute(f"DROP TABLE {table}")
     largest = health["largest_customer_identities"]
     return MaterializeResult(
         metadata={
             **{k: MetadataValue.json(v) if isinstance(v, dict) else v for k, v in health.items()},
-            "identifiers": len(identity_map),
+            "identifiers": identifiers,
             "identifiers_changed": changed,
             "guard_events": MetadataValue.json(
-                resolution.guard_events.guard.str.split(":").str[0].value_counts().to_dict()
+                guards.guard.str.split(":").str[0].value_counts().to_dict()
             ),
             "history_events": MetadataValue.json(history.event.value_counts().to_dict()),
         },

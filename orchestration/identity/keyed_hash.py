@@ -39,19 +39,42 @@ def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
     return values.map(lambda v: hmac.new(key, v.encode(), digest).hexdigest()[:32])
 
 
-def keyed_hash_reusing(values: pd.Series, key: bytes, known: pd.Series) -> pd.Series:
-    """keyed_hash of every value, taking those `known` holds (hashes by value, made with this
-    same key) instead of hashing them again: HMAC in Python costs seconds per million values."""
-    hashes = values.map(known) if len(known) else pd.Series(None, index=values.index, dtype=object)
-    missing = hashes.isna()
-    if missing.any():
-        hashes[missing] = keyed_hash(values[missing], key)
-    return hashes
+def _made_with(conn, known: str, key: bytes) -> bool:
+    """Whether the hashes of `known` were made with `key`, judged on the smallest key's."""
+    sample = conn.execute(
+        f"SELECT identity_key, identity_hash FROM {known} WHERE identity_hash IS NOT NULL "
+        "ORDER BY identity_key LIMIT 1"
+    ).fetchall()
+    return bool(sample) and keyed_hash(pd.Series([sample[0][0]]), key).iloc[0] == sample[0][1]
 
 
-def hashes_made_with(known: pd.Series, key: bytes) -> pd.Series:
-    """`known` (hashes by value) if they were made with `key`, judged on one of them; else empty,
-    so that a new key rehashes everything."""
-    if known.empty or keyed_hash(known.index[:1].to_series(), key).iloc[0] != known.iloc[0]:
-        return known.iloc[:0]
-    return known
+def with_keyed_hashes(conn, table: str, out: str, key: bytes, known: str | None) -> int:
+    """Create temp table `out`: `table` plus identity_hash, the keyed hash of its identity_key,
+    taken from `known` (a relation of identity_key, identity_hash) where it holds one made with
+    this same key, computed otherwise: HMAC in Python costs seconds per million values, so only
+    keys new to `known` are hashed. Returns how many were."""
+    reused = (
+        f"SELECT identity_key, any_value(identity_hash) AS identity_hash FROM {known} "
+        "GROUP BY identity_key"
+        if known is not None and _made_with(conn, known, key)
+        else "SELECT NULL::VARCHAR AS identity_key, NULL::VARCHAR AS identity_hash WHERE false"
+    )
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT t.*, k.identity_hash FROM {table} AS t "
+        f"LEFT JOIN ({reused}) AS k ON k.identity_key = t.identity_key"
+    )
+    missing = conn.execute(
+        f"SELECT DISTINCT identity_key FROM {out} WHERE identity_hash IS NULL"
+    ).df()
+    if missing.empty:
+        return 0
+    missing["identity_hash"] = keyed_hash(missing.identity_key.astype(object), key)
+    conn.register("new_keyed_hashes", missing)
+    try:
+        conn.execute(
+            f"UPDATE {out} SET identity_hash = n.identity_hash FROM new_keyed_hashes AS n "
+            f"WHERE n.identity_key = {out}.identity_key"
+        )
+    finally:
+        conn.unregister("new_keyed_hashes")
+    return len(missing)

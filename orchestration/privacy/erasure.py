@@ -475,32 +475,33 @@ def erase_requested_people(conn, key: bytes, full_refresh: bool = False) -> Eras
     return report
 
 
-def withhold_erased_customers(conn, identity_map: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """Drop from a fresh identity map every customer that holds an erased identifier, and add all
-    of that customer's identifiers to the erasure set, so the next run erases the rest of the
-    person from raw too (identifiers first seen with tonight's data are known only now)."""
+def withhold_erased_customers(conn, identity_map: str, key: bytes) -> int:
+    """Delete from a fresh identity map (a table) every customer that holds an erased identifier,
+    and add all of that customer's identifiers to the erasure set, so the next run erases the
+    rest of the person from raw too (identifiers first seen with tonight's data are known only
+    now). Returns how many customers were withheld."""
     if not table_exists(conn, "privacy", "erased_identities"):
-        return identity_map
-    if not conn.execute("SELECT count(*) FROM privacy.erased_identities").fetchone()[0]:
-        return identity_map
+        return 0
+    if not conn.execute("SELECT count(*) FROM privacy.erased_identities").fetchall()[0][0]:
+        return 0
     _ensure_tables(conn)
-    conn.register("fresh_map", identity_map[["identity_type", "identity_value", "customer_id"]])
-    try:
-        _sync_map_values(conn, key, "fresh_map")
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE fresh_hashes AS {_map_hashes_sql('fresh_map')}")
-    finally:
-        conn.unregister("fresh_map")
+    _sync_map_values(conn, key, identity_map)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE fresh_hashes AS {_map_hashes_sql(identity_map)}")
     erased = "identity_hash IN (SELECT identity_hash FROM privacy.erased_identities)"
-    held = {
-        c
-        for (c,) in conn.execute(
-            f"SELECT DISTINCT customer_id FROM fresh_hashes WHERE {erased}"
-        ).fetchall()
-    }
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE withheld_customers AS "
+        f"SELECT DISTINCT customer_id FROM fresh_hashes WHERE {erased}"
+    )
     conn.execute(
         "INSERT INTO privacy.erased_identities SELECT DISTINCT identity_hash, now()::TIMESTAMP "
-        f"FROM fresh_hashes WHERE customer_id IN (SELECT customer_id FROM fresh_hashes WHERE "
-        f"{erased}) AND NOT {erased}"
+        "FROM fresh_hashes WHERE customer_id IN (SELECT customer_id FROM withheld_customers) "
+        f"AND NOT {erased}"
     )
+    conn.execute(
+        f"DELETE FROM {identity_map} "
+        "WHERE customer_id IN (SELECT customer_id FROM withheld_customers)"
+    )
+    [(withheld,)] = conn.execute("SELECT count(*) FROM withheld_customers").fetchall()
     conn.execute("DROP TABLE fresh_hashes")
-    return identity_map[~identity_map.customer_id.isin(held)]
+    conn.execute("DROP TABLE withheld_customers")
+    return int(withheld)

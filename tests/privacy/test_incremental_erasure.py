@@ -167,7 +167,10 @@ def test_identifiers_the_identity_step_ties_to_an_erased_person_are_erased_next_
             "customer_id": ["C1", "C1", "C2"],
         }
     )
-    assert withhold_erased_customers(conn, fresh_map, KEY).customer_id.tolist() == ["C2"]
+    conn.register("fresh_map", fresh_map)
+    conn.execute("CREATE TEMP TABLE fresh_identity_map AS SELECT * FROM fresh_map")
+    assert withhold_erased_customers(conn, "fresh_identity_map", KEY) == 1
+    assert conn.execute("SELECT customer_id FROM fresh_identity_map").fetchall() == [("C2",)]
     report = erase_requested_people(conn, KEY)
     assert (report.values_hashed, report.rows_erased) == (0, {"pos_receipts": 1})
     assert _receipt_ids(conn) == ["R3"]
