@@ -9,10 +9,11 @@
     are replaced, or deleted when they resolve to no one now), and every receipt, online order
     and member version (an order's status and a member's versions change in later exports).
 -#}
+{%- set record_key = ['record_source', 'record_id'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key=['record_source', 'record_id'],
+    unique_key=record_key,
 ) }}
 -- depends_on: {{ ref('int_identity__observations') }}
 with
@@ -187,4 +188,5 @@ touch_rows as (
     ~ " and this_rows.record_id in (select record_id from social_events_to_reprocess))"
     ~ " or (this_rows.record_source = 'store_visit'"
     ~ " and this_rows.record_id in (select record_id from visits_to_reprocess))",
-    with_identity=true) }}
+    with_identity=true,
+    record_key=record_key) }}

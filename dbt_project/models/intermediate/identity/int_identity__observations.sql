@@ -1,9 +1,10 @@
 -- Canonical identifiers per record; raw values that identify nobody (masked, invalid) drop out.
 -- Incremental by record: follows the records int_identity__sightings reprocessed.
+{%- set record_key = ['record_source', 'record_id'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key=['record_source', 'record_id'],
+    unique_key=record_key,
 ) }}
 
 with
@@ -43,4 +44,5 @@ current_observations as (
 )
 
 {{ replace_records_batch('current_observations',
-    in_changed_partition('this_rows.raw_source', 'this_rows.export_day')) }}
+    in_changed_partition('this_rows.raw_source', 'this_rows.export_day'),
+    record_key=record_key) }}

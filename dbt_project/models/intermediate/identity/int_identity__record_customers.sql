@@ -1,10 +1,11 @@
 -- Each record resolved to one customer: the customer of its strongest identifier. Incremental by
 -- record: reprocesses the records whose observations changed, that observe an identifier whose
 -- customer changed (a merge, a split, an erasure) or that belonged to a customer who lost one.
+{%- set record_key = ['record_source', 'record_id'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key=['record_source', 'record_id'],
+    unique_key=record_key,
 ) }}
 
 with
@@ -111,4 +112,5 @@ current_record_customers as (
     ~ ' or exists (select 1 from records_to_re_resolve'
     ~ ' where records_to_re_resolve.record_source = this_rows.record_source'
     ~ ' and records_to_re_resolve.record_id = this_rows.record_id)',
-    with_identity=true) }}
+    with_identity=true,
+    record_key=record_key) }}

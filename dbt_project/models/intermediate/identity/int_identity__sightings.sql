@@ -1,8 +1,9 @@
 -- Every identifier seen on every record, before canonicalisation. Incremental by record.
+{%- set record_key = ['record_source', 'record_id'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key=['record_source', 'record_id'],
+    unique_key=record_key,
 ) }}
 
 with
@@ -44,4 +45,5 @@ current_sightings as (
 )
 
 {{ replace_records_batch('current_sightings',
-    in_changed_partition('this_rows.raw_source', 'this_rows.export_day')) }}
+    in_changed_partition('this_rows.raw_source', 'this_rows.export_day'),
+    record_key=record_key) }}

@@ -11,10 +11,11 @@
     - a conversion with no touch in its window gets one `direct` touch on its sales channel at
       the conversion time, carrying the order's campaign.
 -#}
+{%- set record_key = ['customer_id', 'is_converting'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key=['customer_id', 'is_converting'],
+    unique_key=record_key,
 ) }}
 {%- set lookback_days = var('attribution_lookback_days') %}
 with
@@ -333,4 +334,5 @@ journey_rows as (
     'this_rows.customer_id in (select customer_id from customers_to_rebuild)'
     ~ ' or (not this_rows.is_converting'
     ~ ' and this_rows.customer_id in (select customer_id from closing_customers))',
-    with_identity=true) }}
+    with_identity=true,
+    record_key=record_key) }}

@@ -11,10 +11,11 @@
     first purchase day) or first-seen month now differ from what this table holds, or who
     appeared or vanished (identities merged or split).
 -#}
+{%- set record_key = 'customer_month_key' %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key='customer_month_key',
+    unique_key=record_key,
 ) }}
 with
 
@@ -307,4 +308,5 @@ current_rows as (
 {{ replace_records_batch('current_rows',
     'this_rows.month_start >= (select cutoff_month from cutoff)'
     ~ ' or this_rows.customer_id in (select customer_id from customers_to_rebuild)'
-    ~ ' or this_rows.customer_id not in (select customer_id from customers)') }}
+    ~ ' or this_rows.customer_id not in (select customer_id from customers)',
+    record_key=record_key) }}

@@ -8,10 +8,11 @@
     and of those whose conversion moved to another sales channel (the one conversion field the
     journey touches do not carry).
 -#}
+{%- set record_key = 'customer_id' %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key='customer_id',
+    unique_key=record_key,
 ) }}
 with
 
@@ -169,4 +170,5 @@ journey_rows as (
 
 {{ replace_records_batch('journey_rows',
     'this_rows.customer_id in (select customer_id from customers_to_rebuild)',
-    with_identity=true) }}
+    with_identity=true,
+    record_key=record_key) }}

@@ -8,10 +8,11 @@
     partitions, those whose customer was re-resolved, and every purchase (fct_orders is rebuilt,
     and a refund can make an old sale invalid).
 -#}
+{%- set record_key = 'touchpoint_key' %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key='touchpoint_key',
+    unique_key=record_key,
 ) }}
 -- depends_on: {{ ref('int_identity__observations') }}
 
@@ -43,12 +44,6 @@ store_visits as (
 orders as (
 
     select * from {{ ref('fct_orders') }}
-
-),
-
-record_customers as (
-
-    select * from {{ ref('int_identity__record_customers') }}
 
 ),
 
@@ -102,6 +97,23 @@ marketing_touches as (
     select * from social_touches
     union all
     select * from visit_touches
+
+),
+
+record_customers as (
+
+    select record_customers.*
+    from {{ ref('int_identity__record_customers') }} as record_customers
+    {%- if is_incremental() %}
+    -- only the night's touches: the join below then hashes their customers, not every record's
+    -- (19M at 1M customers, 14 of a 29 s night)
+    where exists (
+        select 1 from marketing_touches
+        where
+            marketing_touches.record_source = record_customers.record_source
+            and marketing_touches.record_id = record_customers.record_id
+    )
+    {%- endif %}
 
 ),
 
@@ -198,4 +210,5 @@ current_touchpoints as (
 {{ replace_records_batch('current_touchpoints',
     "this_rows.record_source = 'order' or "
     ~ in_changed_partition('this_rows.raw_source', 'this_rows.export_day'),
-    with_identity=true) }}
+    with_identity=true,
+    record_key=record_key) }}

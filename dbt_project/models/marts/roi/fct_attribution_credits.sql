@@ -16,10 +16,11 @@
     rebuilt or removed; the Markov removal effects are refitted on every journey each night, so
     every markov credit is rebuilt.
 -#}
+{%- set record_key = ['customer_id', 'attribution_model'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key=['customer_id', 'attribution_model'],
+    unique_key=record_key,
 ) }}
 {%- set half_life_days = var('attribution_half_life_days') %}
 {%- set ends_share = var('attribution_position_ends_share') %}
@@ -248,4 +249,5 @@ credit_rows as (
 {{ replace_records_batch('credit_rows',
     "this_rows.customer_id in (select customer_id from customers_to_rebuild)"
     ~ " or this_rows.attribution_model = 'markov'",
-    with_identity=true) }}
+    with_identity=true,
+    record_key=record_key) }}

@@ -1,9 +1,10 @@
 -- Incremental by event: a night re-reads from raw only the events with a copy in a changed raw
 -- partition or whose row here came from one, and replaces their rows (see docs.md, incremental).
+{%- set record_key = 'event_id' %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
-    unique_key='event_id',
+    unique_key=record_key,
 ) }}
 
 with
@@ -100,4 +101,5 @@ current_events as (
 )
 
 {{ replace_records_batch('current_events',
-    in_changed_partition("'social_events'", 'this_rows.export_day')) }}
+    in_changed_partition("'social_events'", 'this_rows.export_day'),
+    record_key=record_key) }}
