@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.warehouse_tables import registered
+
 SAMPLE_WORLD_MARKER = ".sample_world"
 DEVELOPMENT_KEY = "omnichannel-sample-world-development-key"
 
@@ -69,12 +71,9 @@ def with_keyed_hashes(conn, table: str, out: str, key: bytes, known: str | None)
     if missing.empty:
         return 0
     missing["identity_hash"] = keyed_hash(missing.identity_key.astype(object), key)
-    conn.register("new_keyed_hashes", missing)
-    try:
+    with registered(conn, "new_keyed_hashes", missing):
         conn.execute(
             f"UPDATE {out} SET identity_hash = n.identity_hash FROM new_keyed_hashes AS n "
             f"WHERE n.identity_key = {out}.identity_key"
         )
-    finally:
-        conn.unregister("new_keyed_hashes")
     return len(missing)

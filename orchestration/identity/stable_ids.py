@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.identity.types import priorities
+from orchestration.warehouse_tables import registered
 
 HISTORY_COLUMNS = ["event", "customer_id", "related_customer_id"]
 
@@ -38,14 +39,11 @@ def _new_ids(conn, anchors: list[tuple[int, str]]) -> pd.DataFrame:
             "customer_id": pd.Series([_candidate(a) for _, a in anchors], dtype="string"),
         }
     )
-    conn.register("sid_candidates", ids)
-    try:
+    with registered(conn, "sid_candidates", ids):
         [(clashes,)] = conn.execute(
             "SELECT count(*) FROM sid_candidates WHERE customer_id IN "
             "(SELECT customer_id FROM sid_previous UNION ALL SELECT customer_id FROM sid_kept)"
         ).fetchall()
-    finally:
-        conn.unregister("sid_candidates")
     if not clashes and ids.customer_id.is_unique:
         return ids
     taken = {
@@ -126,22 +124,16 @@ def assign_customer_ids_in(conn, clusters: str, previous: str) -> pd.DataFrame:
     (identity_type, identity_value, identity_key, customer_id) of every clustered identifier;
     returns the history events (event, customer_id, related_customer_id)."""
     conn.execute(VOTES_SQL.format(clusters=clusters, previous=previous))
-    conn.register(
-        "sid_priorities",
-        pd.DataFrame(list(priorities().items()), columns=["identity_type", "priority"]),
+    type_priorities = pd.DataFrame(
+        list(priorities().items()), columns=["identity_type", "priority"]
     )
-    try:
+    with registered(conn, "sid_priorities", type_priorities):
         anchors = conn.execute(ANCHORS_SQL).fetchall()
-    finally:
-        conn.unregister("sid_priorities")
-    conn.register("sid_new", _new_ids(conn, anchors))
-    try:
+    with registered(conn, "sid_new", _new_ids(conn, anchors)):
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE sid_ids AS "
             "SELECT cluster, customer_id FROM sid_kept UNION ALL SELECT * FROM sid_new"
         )
-    finally:
-        conn.unregister("sid_new")
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE sid_mapping AS "
         "SELECT c.identity_type, c.identity_value, c.identity_key, i.customer_id "
