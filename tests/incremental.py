@@ -26,31 +26,26 @@ def incremental_models() -> list[tuple[str, str]]:
     )
 
 
-def full_refresh_copy(warehouse: Path, copy: Path) -> None:
-    """Copy the warehouse and rebuild its incremental models from scratch in the copy."""
-    shutil.copy2(warehouse, copy)
-    # Its own target path: the project's target/ holds the manifest other test processes load.
-    target = copy.parent / f"{copy.stem}_target"
+def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run dbt on a copy of a warehouse, in its own target path: the project's target/ holds the
+    manifest other test processes load."""
+    target = warehouse.parent / f"{warehouse.stem}_target"
     target.mkdir(exist_ok=True)
     dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [
-            str(dbt),
-            "run",
-            "--full-refresh",
-            "--select",
-            "config.materialized:incremental",
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(target),
-        ],
+    return subprocess.run(
+        [str(dbt), *args, "--target-path", str(target), "--log-path", str(target)],
         cwd=DBT_PROJECT,
-        env={**os.environ, "WAREHOUSE_PATH": str(copy), "DBT_PROFILES_DIR": str(DBT_PROJECT)},
+        env={**os.environ, "WAREHOUSE_PATH": str(warehouse), "DBT_PROFILES_DIR": str(DBT_PROJECT)},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def full_refresh_copy(warehouse: Path, copy: Path) -> None:
+    """Copy the warehouse and rebuild its incremental models from scratch in the copy."""
+    shutil.copy2(warehouse, copy)
+    result = run_dbt(copy, "run", "--full-refresh", "--select", "config.materialized:incremental")
     assert result.returncode == 0, result.stdout[-4000:]
 
 

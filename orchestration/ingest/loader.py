@@ -22,6 +22,13 @@ from orchestration.ingest.contracts import SOURCES, Source
 from orchestration.ingest.files import FileRejected, ParsedFile, content_hash, read_landing_file
 from orchestration.ingest.validation import checked_rows_sql, literal, quote, raw_table_ddl
 
+# Builds that passed the audit and were published, written by the publish step: data tests
+# of incremental models check only the rows built since; older rows passed when published.
+PUBLICATIONS_DDL = """CREATE TABLE IF NOT EXISTS audit.publications (
+    version VARCHAR NOT NULL,         -- file name of the published version
+    published_at TIMESTAMP NOT NULL   -- UTC, the clock of audit.partition_changes
+)"""
+
 AUDIT_DDL = (
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS audit",
@@ -54,6 +61,7 @@ AUDIT_DDL = (
         change VARCHAR NOT NULL,          -- loaded | replaced | erased
         changed_at TIMESTAMP NOT NULL
     )""",
+    PUBLICATIONS_DDL,
     """CREATE TABLE IF NOT EXISTS audit.quarantine (
         source VARCHAR NOT NULL,
         partition_day DATE NOT NULL,

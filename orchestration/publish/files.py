@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingest.loader import PUBLICATIONS_DDL
+
 VERSION_PREFIX = "warehouse-"
 
 
@@ -33,13 +35,22 @@ def versions(versions_dir: Path) -> list[Path]:
 
 
 def publish(build: Path, published: Path, versions_dir: Path, keep: int) -> Path:
-    """Copy the checkpointed build into a new version and make it the published warehouse."""
+    """Copy the checkpointed build into a new version and make it the published warehouse.
+
+    The build records the publication (audit.publications) in itself, so the version carries it
+    and later data tests of incremental models start from it."""
+    published_at = datetime.now(UTC)
+    version = versions_dir / f"{VERSION_PREFIX}{published_at.strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
     with duckdb.connect(str(build)) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS audit")
+        conn.execute(PUBLICATIONS_DDL)
+        conn.execute(
+            "INSERT INTO audit.publications VALUES (?, ?)",
+            [version.name, published_at.replace(tzinfo=None)],
+        )
         conn.execute("CHECKPOINT")
     versions_dir.mkdir(parents=True, exist_ok=True)
     published.parent.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    version = versions_dir / f"{VERSION_PREFIX}{stamp}.duckdb"
     partial = version.with_suffix(".partial")
     shutil.copy2(build, partial)
     os.replace(partial, version)
