@@ -174,8 +174,8 @@
     reading a source becomes a Dagster asset check depending on that source's asset, and this
     one is written by the publish step, downstream of every check.
 -#}
-{% macro built_since_last_publication(batch_column='processed_through_utc') -%}
-    {{ batch_column }} > (
+{% macro built_since_last_publication() -%}
+    processed_through_utc > (
         select coalesce(max(published_at), cast('1970-01-01' as timestamp))
         from audit.publications
     )
