@@ -30,6 +30,23 @@ def _swap_in(version: Path, published: Path) -> None:
     os.replace(staging, published)
 
 
+def _record_publication(build: Path, version_name: str, published_at: datetime) -> None:
+    with duckdb.connect(str(build)) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS audit")
+        conn.execute(PUBLICATIONS_DDL)
+        conn.execute(
+            "INSERT INTO audit.publications VALUES (?, ?)",
+            [version_name, published_at.replace(tzinfo=None)],
+        )
+        conn.execute("CHECKPOINT")
+
+
+def _withdraw_publication(build: Path, version_name: str) -> None:
+    with duckdb.connect(str(build)) as conn:
+        conn.execute("DELETE FROM audit.publications WHERE version = ?", [version_name])
+        conn.execute("CHECKPOINT")
+
+
 def versions(versions_dir: Path) -> list[Path]:
     return sorted(versions_dir.glob(f"{VERSION_PREFIX}*.duckdb"))
 
@@ -41,18 +58,18 @@ def publish(build: Path, published: Path, versions_dir: Path, keep: int) -> Path
     and later data tests of incremental models start from it."""
     published_at = datetime.now(UTC)
     version = versions_dir / f"{VERSION_PREFIX}{published_at.strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
-    with duckdb.connect(str(build)) as conn:
-        conn.execute("CREATE SCHEMA IF NOT EXISTS audit")
-        conn.execute(PUBLICATIONS_DDL)
-        conn.execute(
-            "INSERT INTO audit.publications VALUES (?, ?)",
-            [version.name, published_at.replace(tzinfo=None)],
-        )
-        conn.execute("CHECKPOINT")
+    _record_publication(build, version.name, published_at)
     versions_dir.mkdir(parents=True, exist_ok=True)
     published.parent.mkdir(parents=True, exist_ok=True)
     partial = version.with_suffix(".partial")
-    shutil.copy2(build, partial)
+    try:
+        shutil.copy2(build, partial)
+    except BaseException:
+        # no version was made: the build must not claim it, or the next night's data tests
+        # would skip the rows this build added as if they had been published
+        partial.unlink(missing_ok=True)
+        _withdraw_publication(build, version.name)
+        raise
     os.replace(partial, version)
     _swap_in(version, published)
     for old in versions(versions_dir)[:-keep]:

@@ -57,3 +57,29 @@ def test_rollback_publishes_the_previous_version_and_resets_the_build(paths):
     assert len(versions(versions_dir)) == 1
     with pytest.raises(RuntimeError, match="nothing to roll back"):
         rollback(published, versions_dir, build)
+
+
+def _publications(build) -> list[str]:
+    with duckdb.connect(str(build), read_only=True) as conn:
+        return [row[0] for row in conn.execute("SELECT version FROM audit.publications").fetchall()]
+
+
+def test_a_failed_copy_publishes_nothing_and_leaves_no_publication_on_record(paths, monkeypatch):
+    build, published, versions_dir = paths
+    build.parent.mkdir()
+    _write(build, 1)
+    first = publish(build, published, versions_dir, keep=3)
+    _write(build, 2)
+
+    def disk_full(source, target):
+        with open(target, "wb") as partial:
+            partial.write(b"half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("orchestration.publish.files.shutil.copy2", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        publish(build, published, versions_dir, keep=3)
+    assert _publications(build) == [first.name]
+    assert versions(versions_dir) == [first]
+    assert not list(versions_dir.glob("*.partial"))
+    assert _read(published) == 1
