@@ -25,12 +25,6 @@ identities as (
 
 ),
 
-touches as (
-
-    select * from {{ ref('int_customers__touch_records') }}
-
-),
-
 lifecycle as (
 
     select * from {{ ref('customer_lifecycle_monthly') }}
@@ -95,26 +89,6 @@ identity_counts as (
 
 ),
 
-customer_channels as (
-
-    select distinct
-        customer_id,
-        channel
-    from touches
-    where channel is not null
-
-),
-
-channel_lists as (
-
-    select
-        customer_id,
-        {{ dbt.listagg('channel', "','", 'order by channel') }} as channels_used
-    from customer_channels
-    group by customer_id
-
-),
-
 current_stage as (
 
     select
@@ -145,7 +119,7 @@ select
     customers.customer_id,
     customers.first_seen_at_local,
     customers.last_seen_at_local,
-    channel_lists.channels_used,
+    customers.channels_used,
     customers.channel_count,
     {%- for identity_type in identity_types %}
     coalesce(identity_counts.{{ identity_type }}_count, 0) as {{ identity_type }}_count,
@@ -183,8 +157,6 @@ select
 from customers
 left join identity_counts
     on customers.customer_id = identity_counts.customer_id
-left join channel_lists
-    on customers.customer_id = channel_lists.customer_id
 left join current_stage
     on customers.customer_id = current_stage.customer_id
 left join rfm
