@@ -51,9 +51,8 @@ order_lines as (
 
 ),
 
--- one window pass over the touches either numbering needs: a touch is numbered among its
--- customer's identified marketing touches of the month (the flag in the partition keeps the
--- others out of it), then campaign touches are counted per campaign and day
+-- a touch is numbered among its customer's identified marketing touches of the month (the flag
+-- in the partition keeps the others out of it)
 numbered_touches as (
 
     select
@@ -83,13 +82,38 @@ numbered_touches as (
 
 campaign_touches as (
 
-    select
-        *,
-        count(*) over (
-            partition by campaign_id, touch_date_local
-        ) as campaign_day_touches
+    select *
     from numbered_touches
     where campaign_id is not null
+
+),
+
+-- each campaign-day's spend per touch, from a grouping joined to the few thousand spend rows: a
+-- window over the millions of campaign touches took 5 of the model's 32 CPU-seconds at
+-- 1,000,000 customers
+campaign_days as (
+
+    select
+        campaign_id,
+        touch_date_local,
+        count(*) as campaign_day_touches
+    from campaign_touches
+    group by campaign_id, touch_date_local
+
+),
+
+campaign_day_spend as (
+
+    select
+        spend.campaign_id,
+        spend.spend_date,
+        spend.channel,
+        spend.spend_cny / campaign_days.campaign_day_touches as allocated_spend_cny
+    from spend
+    inner join campaign_days
+        on
+            spend.campaign_id = campaign_days.campaign_id
+            and spend.spend_date = campaign_days.touch_date_local
 
 ),
 
@@ -146,21 +170,21 @@ allocated as (
         campaign_touches.touchpoint_key,
         campaign_touches.customer_id,
         campaign_touches.customer_id is not null as is_identified,
-        spend.channel,
+        campaign_day_spend.channel,
         campaign_touches.touchpoint_type,
         campaign_touches.campaign_id,
         campaign_touches.touched_at_local,
         campaign_touches.touch_date_local,
         campaign_touches.month_touch_number,
-        spend.spend_cny / campaign_touches.campaign_day_touches as allocated_spend_cny,
+        campaign_day_spend.allocated_spend_cny,
         opted_out_touches.touchpoint_key is not null as is_opted_out,
         recent_buyer_touches.touchpoint_key is not null as is_recent_buyer,
         coalesce(campaign_touches.month_touch_number > {{ cap }}, false) as is_over_frequency_cap
     from campaign_touches
-    inner join spend
+    inner join campaign_day_spend
         on
-            campaign_touches.campaign_id = spend.campaign_id
-            and campaign_touches.touch_date_local = spend.spend_date
+            campaign_touches.campaign_id = campaign_day_spend.campaign_id
+            and campaign_touches.touch_date_local = campaign_day_spend.spend_date
     left join opted_out_touches
         on campaign_touches.touchpoint_key = opted_out_touches.touchpoint_key
     left join recent_buyer_touches
