@@ -30,8 +30,8 @@ def _swap_in(version: Path, published: Path) -> None:
     os.replace(staging, published)
 
 
-def _record_publication(build: Path, version_name: str, published_at: datetime) -> None:
-    with duckdb.connect(str(build)) as conn:
+def _record_publication(warehouse: Path, version_name: str, published_at: datetime) -> None:
+    with duckdb.connect(str(warehouse)) as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS audit")
         conn.execute(PUBLICATIONS_DDL)
         conn.execute(
@@ -41,9 +41,8 @@ def _record_publication(build: Path, version_name: str, published_at: datetime) 
         conn.execute("CHECKPOINT")
 
 
-def _withdraw_publication(build: Path, version_name: str) -> None:
-    with duckdb.connect(str(build)) as conn:
-        conn.execute("DELETE FROM audit.publications WHERE version = ?", [version_name])
+def _checkpoint(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as conn:
         conn.execute("CHECKPOINT")
 
 
@@ -54,24 +53,25 @@ def versions(versions_dir: Path) -> list[Path]:
 def publish(build: Path, published: Path, versions_dir: Path, keep: int) -> Path:
     """Copy the checkpointed build into a new version and make it the published warehouse.
 
-    The build records the publication (audit.publications) in itself, so the version carries it
-    and later data tests of incremental models start from it."""
+    The publication is recorded (audit.publications) in the version before it is swapped in and
+    in the build after, so later data tests of incremental models start from it. A run stopped
+    at any point leaves the build claiming at most what was published: its next night's tests
+    may check more rows, never fewer."""
     published_at = datetime.now(UTC)
     version = versions_dir / f"{VERSION_PREFIX}{published_at.strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
-    _record_publication(build, version.name, published_at)
+    _checkpoint(build)
     versions_dir.mkdir(parents=True, exist_ok=True)
     published.parent.mkdir(parents=True, exist_ok=True)
     partial = version.with_suffix(".partial")
     try:
         shutil.copy2(build, partial)
+        _record_publication(partial, version.name, published_at)
     except BaseException:
-        # no version was made: the build must not claim it, or the next night's data tests
-        # would skip the rows this build added as if they had been published
         partial.unlink(missing_ok=True)
-        _withdraw_publication(build, version.name)
         raise
     os.replace(partial, version)
     _swap_in(version, published)
+    _record_publication(build, version.name, published_at)
     for old in versions(versions_dir)[:-keep]:
         old.unlink()
     return version

@@ -30,7 +30,10 @@ def test_publish_keeps_the_last_n_versions_and_swaps_the_published_file(paths):
         _write(build, value)
         publish(build, published, versions_dir, keep=2)
         assert _read(published) == value
-    assert [_read(v) for v in versions(versions_dir)] == [2, 3]
+    kept = versions(versions_dir)
+    assert [_read(v) for v in kept] == [2, 3]
+    assert _publications(kept[-1]) == _publications(build)
+    assert _publications(build)[-2:] == [v.name for v in kept]
 
 
 def test_a_reader_of_the_old_file_is_undisturbed_by_a_publish(paths):
