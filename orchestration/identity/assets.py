@@ -289,17 +289,27 @@ def household_phones(phone_names: pd.DataFrame) -> pd.DataFrame:
 
 
 def graph_health(conn, identity_map: str) -> dict:
-    sizes = conn.execute(
-        f"SELECT customer_id, count(*) AS n FROM {identity_map} "
-        "WHERE customer_id IS NOT NULL GROUP BY customer_id"
-    ).df()
-    distribution = sizes.n.clip(upper=10).value_counts().sort_index()
-    largest = sizes.sort_values(["n", "customer_id"], ascending=[False, True]).head(5)
+    """Customers, their identifier counts (10 meaning 10 or more) and the five largest, counted
+    in DuckDB: sorting the 1.6M customers of a 1M world in pandas took 6 s."""
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE customer_sizes AS SELECT customer_id, count(*) AS n "
+        f"FROM {identity_map} WHERE customer_id IS NOT NULL GROUP BY customer_id"
+    )
+    [(customers, largest_size)] = conn.execute(
+        "SELECT count(*), coalesce(max(n), 0) FROM customer_sizes"
+    ).fetchall()
+    distribution = conn.execute(
+        "SELECT least(n, 10) AS size, count(*) FROM customer_sizes GROUP BY size ORDER BY size"
+    ).fetchall()
+    largest = conn.execute(
+        "SELECT customer_id, n FROM customer_sizes ORDER BY n DESC, customer_id LIMIT 5"
+    ).fetchall()
+    conn.execute("DROP TABLE customer_sizes")
     return {
-        "customers": int(len(sizes)),
-        "largest_customer_identities": int(sizes.n.max()) if len(sizes) else 0,
-        "cluster_size_distribution": {str(k): int(v) for k, v in distribution.items()},
-        "largest_customers": dict(zip(largest.customer_id, largest.n.astype(int), strict=True)),
+        "customers": int(customers),
+        "largest_customer_identities": int(largest_size),
+        "cluster_size_distribution": {str(size): int(n) for size, n in distribution},
+        "largest_customers": {customer_id: int(n) for customer_id, n in largest},
     }
 
 
