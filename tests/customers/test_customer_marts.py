@@ -279,9 +279,10 @@ def test_clv_asset_writes_predictions_for_every_buyer(warehouse, tmp_path, valid
         assert clv.predicted_clv.isna().all()
 
 
-def test_dbt_unit_tests_of_lifecycle_and_tags(warehouse, tmp_path):
-    """The hand-computed cases in customer_lifecycle_monthly.yml (stages, and a night's batch)
-    and customer_tags.yml. The batch case reads the model's own table, hence a built warehouse."""
+def test_dbt_unit_tests_of_lifecycle_tags_and_touch_records(warehouse, tmp_path):
+    """The hand-computed cases in customer_lifecycle_monthly.yml (stages, and a night's batch),
+    customer_tags.yml and _int_customers.yml (a night's touch records batch). The batch cases
+    read the model's own table, hence a built warehouse."""
     copy = tmp_path / "unit.duckdb"
     shutil.copy(warehouse, copy)
     dbt = Path(sys.executable).parent / "dbt"
@@ -297,7 +298,8 @@ def test_dbt_unit_tests_of_lifecycle_and_tags(warehouse, tmp_path):
             "--log-path",
             str(tmp_path / "logs"),
             "--select",
-            "test_type:unit,customer_lifecycle_monthly test_type:unit,customer_tags",
+            "test_type:unit,customer_lifecycle_monthly test_type:unit,customer_tags"
+            " test_type:unit,int_customers__touch_records",
         ],
         cwd=DBT_PROJECT_DIR,
         env={**os.environ, "WAREHOUSE_PATH": str(copy)},
@@ -306,4 +308,4 @@ def test_dbt_unit_tests_of_lifecycle_and_tags(warehouse, tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=3" in result.stdout
+    assert "PASS=4" in result.stdout

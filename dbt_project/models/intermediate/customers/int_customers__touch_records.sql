@@ -4,10 +4,11 @@
     blocked or shared are anonymous and have no row. Referrer mentions (crm_referrer) are not a
     touch by the referrer and are left to fct_referrals.
 
-    Incremental by record, as fct_touchpoints: a night reprocesses the social events and store
-    visits of changed raw partitions and those whose customer was re-resolved (their old rows
-    are replaced, or deleted when they resolve to no one now), and every receipt, online order
-    and member version (an order's status and a member's versions change in later exports).
+    Incremental by record: a night reprocesses the records of changed raw partitions and those
+    whose customer was re-resolved (their old rows are replaced, or deleted when they resolve to
+    no one now). An order whose status changed arrives again in a later export, so its partition
+    changed; a member's versions are reprocessed all together, since a version arriving late or
+    vanishing renumbers the others (which one is the sign-up).
 -#}
 {%- set record_key = ['record_source', 'record_id'] %}
 {{ config(
@@ -24,13 +25,54 @@ record_customers as (
 
 ),
 
-receipts as (
+{%- if is_incremental() %}
 
-    select * from {{ ref('stg_pos__receipts') }}
+receipts_to_reprocess as (
+
+    {{ touch_ids_to_reprocess(ref('stg_pos__receipts'), 'pos_receipts', 'pos_receipt', 'receipt_id') }}
 
 ),
 
-{%- if is_incremental() %}
+staged_online_orders as (
+
+    select
+        {{ dbt.concat(['platform', "':'", 'order_id']) }} as record_id,
+        export_day
+    from {{ ref('stg_ecom__orders') }}
+
+),
+
+online_orders_to_reprocess as (
+
+    {{ touch_ids_to_reprocess('staged_online_orders', 'ecom_orders', 'ecom_order', 'record_id') }}
+
+),
+
+member_versions_changed as (
+
+    {{ touch_ids_to_reprocess(ref('stg_crm__member_changes'), 'crm_members', 'crm_member', 'member_version_id') }}
+
+),
+
+-- the members of the changed versions, vanished ones included: a member_version_id is the
+-- member_id, '@' and the version's time (stg_crm__member_changes)
+members_to_reprocess as (
+
+    select distinct regexp_replace(record_id, '@[^@]*$', '') as member_id
+    from member_versions_changed
+
+),
+
+member_versions_to_reprocess as (
+
+    select record_id from member_versions_changed
+    union
+    select member_versions.member_version_id as record_id
+    from {{ ref('stg_crm__member_changes') }} as member_versions
+    inner join members_to_reprocess
+        on member_versions.member_id = members_to_reprocess.member_id
+
+),
 
 social_events_to_reprocess as (
 
@@ -45,6 +87,15 @@ visits_to_reprocess as (
 ),
 {%- endif %}
 
+receipts as (
+
+    select * from {{ ref('stg_pos__receipts') }}
+    {%- if is_incremental() %}
+    where receipt_id in (select record_id from receipts_to_reprocess)
+    {%- endif %}
+
+),
+
 visits as (
 
     select * from {{ ref('stg_stores__visits') }}
@@ -57,6 +108,11 @@ visits as (
 online_orders as (
 
     select * from {{ ref('stg_ecom__orders') }}
+    {%- if is_incremental() %}
+    where
+        {{ dbt.concat(['platform', "':'", 'order_id']) }}
+        in (select record_id from online_orders_to_reprocess)
+    {%- endif %}
 
 ),
 
@@ -72,6 +128,9 @@ social_events as (
 member_versions as (
 
     select * from {{ ref('stg_crm__member_changes') }}
+    {%- if is_incremental() %}
+    where member_version_id in (select record_id from member_versions_to_reprocess)
+    {%- endif %}
 
 ),
 
@@ -182,11 +241,18 @@ touch_rows as (
 
 )
 
-{{ replace_records_batch('touch_rows',
-    "this_rows.record_source in ('pos_receipt', 'ecom_order', 'crm_member')"
-    ~ " or (this_rows.record_source = 'social_event'"
-    ~ " and this_rows.record_id in (select record_id from social_events_to_reprocess))"
-    ~ " or (this_rows.record_source = 'store_visit'"
-    ~ " and this_rows.record_id in (select record_id from visits_to_reprocess))",
+{%- set reprocessed = {
+    'pos_receipt': 'receipts_to_reprocess',
+    'ecom_order': 'online_orders_to_reprocess',
+    'crm_member': 'member_versions_to_reprocess',
+    'social_event': 'social_events_to_reprocess',
+    'store_visit': 'visits_to_reprocess',
+} %}
+{%- set tombstones = [] %}
+{%- for record_source, ids in reprocessed.items() %}
+{%- do tombstones.append("(this_rows.record_source = '" ~ record_source ~ "'"
+    ~ " and this_rows.record_id in (select record_id from " ~ ids ~ "))") %}
+{%- endfor %}
+{{ replace_records_batch('touch_rows', tombstones | join(' or '),
     with_identity=true,
     record_key=record_key) }}

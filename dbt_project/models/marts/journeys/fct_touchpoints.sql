@@ -5,8 +5,9 @@
     carries the resolved customer_id (null when the touch resolves to nobody).
 
     Incremental by touch: a night reprocesses the social events and visits of changed raw
-    partitions, those whose customer was re-resolved, and every purchase (fct_orders is rebuilt,
-    and a refund can make an old sale invalid).
+    partitions and those whose customer was re-resolved. fct_orders is rebuilt every night and
+    a refund can make an old sale invalid, so every purchase is derived again, but only those
+    that differ from the rows held (new, changed, or no longer a valid sale) are replaced.
 -#}
 {%- set record_key = 'touchpoint_key' %}
 {{ config(
@@ -165,11 +166,67 @@ purchase_touches as (
 
 ),
 
+{%- if is_incremental() %}
+
+-- the purchases held, in the columns purchase_touches derives
+held_purchases as (
+
+    select
+        record_source,
+        record_id,
+        channel,
+        touchpoint_type,
+        event_type,
+        campaign_id,
+        store_id,
+        order_key,
+        touched_at_utc,
+        touched_at_local,
+        raw_source,
+        export_day,
+        customer_id,
+        touchpoint_key
+    from {{ this }}
+    where record_source = 'order'
+
+),
+
+changed_purchases as (
+
+    select * from purchase_touches
+    except
+    select * from held_purchases
+
+),
+
+-- held purchases that are no longer a valid sale: deleted
+gone_purchases as (
+
+    select touchpoint_key from held_purchases
+    except
+    select touchpoint_key from purchase_touches
+
+),
+
+-- held purchases whose row is replaced or deleted
+stale_purchases as (
+
+    select touchpoint_key from changed_purchases
+    union
+    select touchpoint_key from gone_purchases
+
+),
+{%- endif %}
+
 unioned as (
 
     select * from identified_touches
     union all
+    {%- if is_incremental() %}
+    select * from changed_purchases
+    {%- else %}
     select * from purchase_touches
+    {%- endif %}
 
 ),
 
@@ -208,7 +265,7 @@ current_touchpoints as (
 )
 
 {{ replace_records_batch('current_touchpoints',
-    "this_rows.record_source = 'order' or "
+    "this_rows.touchpoint_key in (select touchpoint_key from stale_purchases) or "
     ~ in_changed_partition('this_rows.raw_source', 'this_rows.export_day'),
     with_identity=true,
     record_key=record_key) }}
