@@ -101,13 +101,31 @@
 {%- endmacro %}
 
 {#-
-    Ids of the touches of one staging model to reprocess in fct_touchpoints: those in changed
-    partitions, those whose record was re-resolved to a customer or observes a changed
-    identifier, and those the model holds from changed partitions (their surviving copy may sit
-    in another partition) or for a customer who lost an identifier. Built once as a small set
-    and joined, so the staging rows are scanned once, not once per condition.
+    The records of this model to reprocess for a reason other than their staging rows' own
+    partition: re-resolved to a customer, observing an identifier whose customer changed, or
+    held by this model from a changed partition (their surviving copy may sit in another) or for
+    a customer who lost an identifier. `raw_source` is the SQL of a held row's raw source. A
+    model builds this once, as a CTE its touch_ids_to_reprocess calls share: each call reading
+    the observations and its own table again cost more than the records it spared.
 -#}
-{% macro touch_ids_to_reprocess(staging_relation, raw_source, record_source, record_id) -%}
+{% macro records_to_reprocess(raw_source) -%}
+    select record_source, record_id from {{ ref('int_identity__record_customers') }}
+    where processed_through_utc > {{ incremental_watermark() }}
+    union
+    {{ records_with_changed_identifiers() }}
+    union
+    select this_rows.record_source, this_rows.record_id from {{ this }} as this_rows
+    where
+        {{ in_changed_partition(raw_source, 'this_rows.export_day') }}
+        or this_rows.customer_id in ({{ customers_with_removed_identifiers() }})
+{%- endmacro %}
+
+{#-
+    Ids of the records of one staging model to reprocess: those in its changed partitions, and
+    those of `reprocessed_records` (the model's records_to_reprocess CTE) from it. Built as a
+    small set and joined, so the staging rows are scanned once, not once per condition.
+-#}
+{% macro touch_ids_to_reprocess(staging_relation, raw_source, record_source, record_id, reprocessed_records) -%}
     with changed_partitions as (
         select distinct partition_day
         from {{ source('audit', 'partition_changes') }}
@@ -117,21 +135,8 @@
     from {{ staging_relation }} as staged
     inner join changed_partitions on staged.export_day = changed_partitions.partition_day
     union
-    select record_id from {{ ref('int_identity__record_customers') }}
-    where
-        record_source = '{{ record_source }}'
-        and processed_through_utc > {{ incremental_watermark() }}
-    union
-    select record_id from ({{ records_with_changed_identifiers() }}) as changed
+    select record_id from {{ reprocessed_records }}
     where record_source = '{{ record_source }}'
-    union
-    select this_rows.record_id from {{ this }} as this_rows
-    where
-        this_rows.record_source = '{{ record_source }}'
-        and (
-            this_rows.export_day in (select partition_day from changed_partitions)
-            or this_rows.customer_id in ({{ customers_with_removed_identifiers() }})
-        )
 {%- endmacro %}
 
 {#-

@@ -27,9 +27,22 @@ record_customers as (
 
 {%- if is_incremental() %}
 
+records_to_reprocess as (
+
+    {{ records_to_reprocess(
+        "case this_rows.record_source"
+        ~ " when 'pos_receipt' then 'pos_receipts'"
+        ~ " when 'ecom_order' then 'ecom_orders'"
+        ~ " when 'crm_member' then 'crm_members'"
+        ~ " when 'social_event' then 'social_events'"
+        ~ " when 'store_visit' then 'store_visits' end") }}
+
+),
+
 receipts_to_reprocess as (
 
-    {{ touch_ids_to_reprocess(ref('stg_pos__receipts'), 'pos_receipts', 'pos_receipt', 'receipt_id') }}
+    {{ touch_ids_to_reprocess(ref('stg_pos__receipts'), 'pos_receipts', 'pos_receipt', 'receipt_id',
+        'records_to_reprocess') }}
 
 ),
 
@@ -44,13 +57,15 @@ staged_online_orders as (
 
 online_orders_to_reprocess as (
 
-    {{ touch_ids_to_reprocess('staged_online_orders', 'ecom_orders', 'ecom_order', 'record_id') }}
+    {{ touch_ids_to_reprocess('staged_online_orders', 'ecom_orders', 'ecom_order', 'record_id',
+        'records_to_reprocess') }}
 
 ),
 
 member_versions_changed as (
 
-    {{ touch_ids_to_reprocess(ref('stg_crm__member_changes'), 'crm_members', 'crm_member', 'member_version_id') }}
+    {{ touch_ids_to_reprocess(ref('stg_crm__member_changes'), 'crm_members', 'crm_member', 'member_version_id',
+        'records_to_reprocess') }}
 
 ),
 
@@ -76,13 +91,15 @@ member_versions_to_reprocess as (
 
 social_events_to_reprocess as (
 
-    {{ touch_ids_to_reprocess(ref('stg_social__events'), 'social_events', 'social_event', 'event_id') }}
+    {{ touch_ids_to_reprocess(ref('stg_social__events'), 'social_events', 'social_event', 'event_id',
+        'records_to_reprocess') }}
 
 ),
 
 visits_to_reprocess as (
 
-    {{ touch_ids_to_reprocess(ref('stg_stores__visits'), 'store_visits', 'store_visit', 'visit_id') }}
+    {{ touch_ids_to_reprocess(ref('stg_stores__visits'), 'store_visits', 'store_visit', 'visit_id',
+        'records_to_reprocess') }}
 
 ),
 {%- endif %}

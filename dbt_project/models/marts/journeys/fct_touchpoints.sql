@@ -19,13 +19,22 @@
 
 
 with
+{%- if is_incremental() %}
+
+records_to_reprocess as (
+
+    {{ records_to_reprocess('this_rows.raw_source') }}
+
+),
+{%- endif %}
 
 social_events as (
 
     select * from {{ ref('stg_social__events') }}
     {%- if is_incremental() %}
     where event_id in (
-        {{ touch_ids_to_reprocess(ref('stg_social__events'), 'social_events', 'social_event', 'event_id') }}
+        {{ touch_ids_to_reprocess(ref('stg_social__events'), 'social_events', 'social_event', 'event_id',
+            'records_to_reprocess') }}
     )
     {%- endif %}
 
@@ -36,7 +45,8 @@ store_visits as (
     select * from {{ ref('stg_stores__visits') }}
     {%- if is_incremental() %}
     where visit_id in (
-        {{ touch_ids_to_reprocess(ref('stg_stores__visits'), 'store_visits', 'store_visit', 'visit_id') }}
+        {{ touch_ids_to_reprocess(ref('stg_stores__visits'), 'store_visits', 'store_visit', 'visit_id',
+            'records_to_reprocess') }}
     )
     {%- endif %}
 
