@@ -20,11 +20,10 @@ with
 observations as (
 
     select * from {{ ref('int_identity__observations') }}
-    where
-        record_source <> 'store_master'
-        {%- if is_incremental() %}
+    where record_source <> 'store_master'
+    {%- if is_incremental() %}
         and processed_through_utc > {{ incremental_watermark() }}
-        {%- endif %}
+    {%- endif %}
 
 ),
 
