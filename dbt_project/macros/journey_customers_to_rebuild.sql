@@ -12,13 +12,16 @@
     `closing_customers`, the others with an open touch that closed as the data's end moved
     (touched after the previous close cutoff, at or before the new one, and not yet held in a
     journey: a touch in a converting journey never closes): nothing else of theirs
-    changed, so their converting journeys stand and only their non-converting journeys are
-    rebuilt, from the closed unconverted touches this model holds plus the touches that closed
-    now and sit in no converting journey. The previous cutoff is taken as the newest closed
+    changed, so their converting journeys stand and only their non-converting journeys from the
+    first window that takes a touch that closed now are rebuilt, from the closed unconverted
+    touches this model holds in them plus the touches that closed now and sit in no converting
+    journey. The previous cutoff is taken as the newest closed
     non-converting touch this model holds, never later than the true one, so the window can
     only be too wide.
     Expects the CTEs `touchpoints`, `all_marketing_touches`, `all_conversions` and `data_end`;
-    ends with `customers_to_rebuild`, `closing_customers` and a trailing comma.
+    ends with `customers_to_rebuild`, `closing_customers`, `closing_windows` (each closing
+    customer's first unconverted touch), `closing_journeys` (the held rows of the journeys
+    they rebuild) and a trailing comma.
 -#}
 {% macro journey_customers_to_rebuild(lookback_days) %}
 -- not materialized: read by several CTEs, DuckDB would otherwise copy all the model's rows into
@@ -27,6 +30,7 @@ previous_touches as not materialized (
 
     select
         customer_id,
+        journey_key,
         touchpoint_key,
         is_direct,
         is_converting,
@@ -235,6 +239,62 @@ closing_customers as (
 
 ),
 
+-- a closing customer's non-converting windows stay anchored on their first closed touch, and
+-- the touches that closed now are later than every one held: only the windows from the first
+-- that takes one of them on change, the earlier ones stand
+closing_windows as (
+
+    select
+        closing_customers.customer_id,
+        coalesce(held.first_unconverted_at_local, closing.first_closing_at_local)
+        as first_unconverted_at_local,
+        closing.first_closing_at_local
+    from closing_customers
+    inner join (
+        select customer_id, min(touched_at_local) as first_closing_at_local
+        from closing_touches
+        group by customer_id
+    ) as closing
+        on closing_customers.customer_id = closing.customer_id
+    left join (
+        select previous_touches.customer_id, min(previous_touches.touched_at_local)
+        as first_unconverted_at_local
+        from previous_touches
+        inner join closing_customers
+            on previous_touches.customer_id = closing_customers.customer_id
+        where not previous_touches.is_converting
+        group by previous_touches.customer_id
+    ) as held
+        on closing_customers.customer_id = held.customer_id
+
+),
+
+-- the non-converting journeys this model holds in those windows: rebuilt with the closing touches
+closing_journeys as (
+
+    select
+        previous_touches.customer_id,
+        previous_touches.journey_key,
+        previous_touches.touchpoint_key,
+        previous_touches.channel,
+        previous_touches.touchpoint_type,
+        previous_touches.campaign_id,
+        previous_touches.touched_at_local,
+        closing_windows.first_unconverted_at_local
+    from previous_touches
+    inner join closing_windows
+        on previous_touches.customer_id = closing_windows.customer_id
+    where
+        not previous_touches.is_converting
+        and {{ non_converting_window(
+            'closing_windows.first_unconverted_at_local', 'previous_touches.touched_at_local',
+            lookback_days) }}
+        >= {{ non_converting_window(
+            'closing_windows.first_unconverted_at_local', 'closing_windows.first_closing_at_local',
+            lookback_days) }}
+
+),
+
 {%- endmacro %}
 
 {#-
@@ -256,4 +316,13 @@ closing_customers as (
     left join {{ current_touches }}
         on this_rows.customer_id = {{ current_touches }}.customer_id
     where {{ current_touches }}.customer_id is null
+{%- endmacro %}
+
+{#-
+    The lookback-day window, counted from the customer's first closed unconverted touch, that
+    a closed unconverted touch falls in: its non-converting journey.
+-#}
+{% macro non_converting_window(first_unconverted_at, touched_at, lookback_days) -%}
+    floor({{ dbt.datediff('cast(' ~ first_unconverted_at ~ ' as date)',
+        'cast(' ~ touched_at ~ ' as date)', 'day') }} / {{ lookback_days }})
 {%- endmacro %}

@@ -11,7 +11,7 @@
     - a conversion with no touch in its window gets one `direct` touch on its sales channel at
       the conversion time, carrying the order's campaign.
 -#}
-{%- set record_key = ['customer_id', 'is_converting'] %}
+{%- set record_key = ['customer_id', 'journey_key'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
@@ -77,21 +77,20 @@ conversions as (
 
 ),
 
--- the closed unconverted touches of the closing customers: those this model holds, and those
--- that closed now (none of theirs converted, or their conversions would have changed)
+-- the closed unconverted touches of the closing customers' rebuilt windows: those this model
+-- holds, and those that closed now (none of theirs converted, or their conversions would have
+-- changed), with the customer's first closed unconverted touch that anchors the windows
 closing_unconverted as (
 
     select
-        previous_touches.touchpoint_key,
-        previous_touches.customer_id,
-        previous_touches.channel,
-        previous_touches.touchpoint_type,
-        previous_touches.campaign_id,
-        previous_touches.touched_at_local
-    from previous_touches
-    inner join closing_customers
-        on previous_touches.customer_id = closing_customers.customer_id
-    where not previous_touches.is_converting
+        touchpoint_key,
+        customer_id,
+        channel,
+        touchpoint_type,
+        campaign_id,
+        touched_at_local,
+        first_unconverted_at_local
+    from closing_journeys
 
     union all
 
@@ -101,10 +100,11 @@ closing_unconverted as (
         closing_touches.channel,
         closing_touches.touchpoint_type,
         closing_touches.campaign_id,
-        closing_touches.touched_at_local
+        closing_touches.touched_at_local,
+        closing_windows.first_unconverted_at_local
     from closing_touches
-    inner join closing_customers
-        on closing_touches.customer_id = closing_customers.customer_id
+    inner join closing_windows
+        on closing_touches.customer_id = closing_windows.customer_id
 
 ),
 {%- else %}
@@ -210,7 +210,8 @@ unconverted_touches as (
         touch_next_conversion.channel,
         touch_next_conversion.touchpoint_type,
         touch_next_conversion.campaign_id,
-        touch_next_conversion.touched_at_local
+        touch_next_conversion.touched_at_local,
+        cast(null as {{ dbt.type_timestamp() }}) as first_unconverted_at_local
     from touch_next_conversion
     cross join data_end
     where
@@ -229,8 +230,16 @@ unconverted_touches as (
 unconverted as (
 
     select
-        *,
-        min(touched_at_local) over (partition by customer_id) as first_unconverted_at_local
+        touchpoint_key,
+        customer_id,
+        channel,
+        touchpoint_type,
+        campaign_id,
+        touched_at_local,
+        coalesce(
+            first_unconverted_at_local,
+            min(touched_at_local) over (partition by customer_id)
+        ) as first_unconverted_at_local
     from unconverted_touches
 
 ),
@@ -240,9 +249,8 @@ non_converting_touches as (
     select
         {{ dbt.hash(dbt.concat([
             "'none:'", 'customer_id', "':'",
-            'cast(floor(' ~ dbt.datediff('cast(first_unconverted_at_local as date)',
-                'cast(touched_at_local as date)', 'day') ~ ' / ' ~ lookback_days ~ ') as '
-                ~ dbt.type_string() ~ ')'
+            'cast(' ~ non_converting_window('first_unconverted_at_local', 'touched_at_local',
+                lookback_days) ~ ' as ' ~ dbt.type_string() ~ ')'
         ])) }} as journey_key,
         false as is_converting,
         false as is_direct,
@@ -332,7 +340,6 @@ journey_rows as (
 
 {{ replace_records_batch('journey_rows',
     'this_rows.customer_id in (select customer_id from customers_to_rebuild)'
-    ~ ' or (not this_rows.is_converting'
-    ~ ' and this_rows.customer_id in (select customer_id from closing_customers))',
+    ~ ' or this_rows.journey_key in (select journey_key from closing_journeys)',
     with_identity=true,
     record_key=record_key) }}
