@@ -1,8 +1,8 @@
 """Customer lifetime value as a Dagster asset: BG/NBD + Gamma-Gamma on the valid sales of the order
-book (marts.fct_orders).
+book.
 
-Reads per-customer transactions from the order book (identified customers, valid sales only),
-summarises them per customer (`summary_from_transactions`), fits the models (`fit_clv`) and writes
+Reads the per-customer purchase summary the warehouse computes (int_customers__clv_summary: one
+row per customer with a valid sale), fits the models (`fit_clv`) and writes
 `predictions.customer_clv`, which dbt reads back as the source `predictions.customer_clv`
 (dim_customers). A world too small to fit still writes one row per customer, with null predictions
 and the reason in `fit_status`.
@@ -14,20 +14,19 @@ import pandas as pd
 from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from orchestration.customers.clv import fit_clv, summary_from_transactions
+from orchestration.customers.clv import SUMMARY_COLUMNS, fit_clv
 from orchestration.warehouse_tables import replace_table
 
 CUSTOMER_CLV = AssetKey(["predictions", "customer_clv"])
-FCT_ORDERS = AssetKey(["marts", "fct_orders"])
+CLV_SUMMARY = AssetKey(["intermediate", "int_customers__clv_summary"])
 HORIZON_DAYS = 365
 
-TRANSACTIONS_SQL = """
-    SELECT customer_id, order_date_local AS order_date,
-        CAST(net_revenue_cny AS DOUBLE) AS net_amount
-    FROM marts.fct_orders
-    WHERE is_valid_sale AND customer_id IS NOT NULL
+# The summary's columns under their lifetimes names.
+SUMMARY_SQL = """
+    SELECT customer_id, repeat_purchase_days AS frequency, recency_days AS recency,
+        age_days AS "T", mean_repeat_purchase_day_cny AS monetary_value, observation_end_date
+    FROM intermediate.int_customers__clv_summary
 """
-OBSERVATION_END_SQL = "SELECT max(order_date_local) FROM marts.fct_orders"
 CLV_COLUMNS = [
     "customer_id",
     "probability_alive",
@@ -38,11 +37,11 @@ CLV_COLUMNS = [
 ]
 
 
-def predict_clv(transactions: pd.DataFrame, observation_end):
-    """(one row per customer: CLV_COLUMNS + horizon_days, observation_end; ClvResult; summary)."""
-    if observation_end is None or pd.isna(observation_end):
-        transactions = transactions.iloc[0:0]
-    summary = summary_from_transactions(transactions, observation_end)
+def predict_clv(summary: pd.DataFrame):
+    """(one row per customer: CLV_COLUMNS + horizon_days, observation_end; ClvResult; summary)
+    from SUMMARY_SQL's rows."""
+    observation_end = summary["observation_end_date"].max() if len(summary) else None
+    summary = summary[SUMMARY_COLUMNS]
     result = fit_clv(summary, horizon_days=HORIZON_DAYS)
     table = result.predictions.assign(fit_status=result.fit_status)[CLV_COLUMNS]
     table["customer_id"] = table["customer_id"].astype(str)
@@ -71,15 +70,13 @@ def _write(conn, table: pd.DataFrame) -> None:
     key=CUSTOMER_CLV,
     group_name="customers",
     kinds={"python", "duckdb"},
-    deps=[FCT_ORDERS],
+    deps=[CLV_SUMMARY],
     description="Predicted customer lifetime value (BG/NBD + Gamma-Gamma, lifetimes) per "
     "customer with a valid sale, over the next 365 days.",
 )
 def customer_clv(warehouse: DuckDBResource) -> MaterializeResult:
     with warehouse.get_connection() as conn:
-        transactions = conn.execute(TRANSACTIONS_SQL).df()
-        observation_end = conn.execute(OBSERVATION_END_SQL).fetchone()[0]
-        table, result, summary = predict_clv(transactions, observation_end)
+        table, result, summary = predict_clv(conn.execute(SUMMARY_SQL).df())
         _write(conn, table)
     return MaterializeResult(
         metadata={
@@ -87,7 +84,7 @@ def customer_clv(warehouse: DuckDBResource) -> MaterializeResult:
             "fit_message": result.fit_message,
             "customers": len(table),
             "repeat_buyers": int((summary["frequency"] > 0).sum()),
-            "observation_end": str(observation_end),
+            "observation_end": str(table.observation_end.max().date()) if len(table) else "None",
             "horizon_days": result.horizon_days,
             "bgnbd_params": MetadataValue.json(result.frequency_params),
             "gamma_gamma_params": MetadataValue.json(result.spend_params),

@@ -1,9 +1,15 @@
 """Customer lifetime value: BG/NBD for how often a customer buys, Gamma-Gamma for how much.
 
-Both models are the `lifetimes` implementations. The per-customer summary follows the lifetimes
-convention, with time in days: `frequency` = number of repeat purchase days (the first purchase is
-not counted), `recency` = customer age at the last purchase, `T` = customer age at the end of
-observation, `monetary_value` = mean net value of the repeat purchases (CNY).
+Both models are the `lifetimes` implementations. The per-customer summary (the dbt model
+int_customers__clv_summary) follows the lifetimes convention, with time in days: `frequency` =
+number of repeat purchase days (the first purchase is not counted), `recency` = customer age at
+the last purchase, `T` = customer age at the end of observation, `monetary_value` = mean net value
+of the repeat purchases (CNY).
+
+Customers with the same purchase history (frequency, recency, T in whole days) get the same
+BG/NBD answers, and at a million customers there are some 70,000 such histories for 600,000
+buyers: BG/NBD is fitted on the distinct histories weighted by their customers (the same
+likelihood) and evaluated once per history.
 
 A nightly run must not crash because the world is tiny or empty, so `fit_clv` never raises for lack
 of data: it returns the same prediction columns filled with NaN and a `fit_status` saying why.
@@ -14,9 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
-from lifetimes.utils import ConvergenceError, summary_data_from_transaction_data
+from lifetimes.utils import ConvergenceError
 
 FIT_OK = "ok"
 FIT_POOLED_SPEND = "ok_pooled_spend"  # frequency model fitted; spend pooled (see below)
@@ -58,25 +65,6 @@ class ClvResult:
         return self.fit_status in (FIT_OK, FIT_POOLED_SPEND)
 
 
-def summary_from_transactions(transactions: pd.DataFrame, observation_end) -> pd.DataFrame:
-    """Per-customer summary (days) from an order book with customer_id, order_date, net_amount.
-
-    Orders on the same day count as one purchase (their amounts are summed), and orders after
-    `observation_end` are ignored, as lifetimes does.
-    """
-    if transactions.empty:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS).astype({"customer_id": object} | _floats())
-    summary = summary_data_from_transaction_data(
-        transactions,
-        customer_id_col="customer_id",
-        datetime_col="order_date",
-        monetary_value_col="net_amount",
-        observation_period_end=observation_end,
-        freq="D",
-    )
-    return summary.rename_axis("customer_id").reset_index()[SUMMARY_COLUMNS]
-
-
 def fit_clv(
     summary: pd.DataFrame,
     *,
@@ -95,14 +83,16 @@ def fit_clv(
     clv_months = max(1, round(horizon_days / DAYS_PER_MONTH))
     try:
         _check_enough_data(summary, min_repeat_buyers)
-        frequency_model = _fit_frequency(summary, penalizer)
+        histories, history_rows = distinct_histories(summary)
+        frequency_model = _fit_frequency(histories, penalizer)
         spend_model = _fit_spend(summary, penalizer)
     except _NotFitted as reason:
         unfitted = _unfitted_predictions(summary)
         return ClvResult(reason.status, str(reason), horizon_days, clv_months, unfitted)
-    predictions = _predict(
-        summary, frequency_model, spend_model, horizon_days, clv_months, discount_rate_monthly
+    by_history = _history_predictions(
+        histories, frequency_model, horizon_days, clv_months, discount_rate_monthly
     )
+    predictions = _predict(summary, by_history[history_rows], spend_model)
     return ClvResult(
         FIT_POOLED_SPEND if spend_model_is_degenerate(spend_model) else FIT_OK,
         "",
@@ -155,9 +145,28 @@ def _converged(fit):
         raise _NotFitted(FIT_NOT_CONVERGED, str(error).strip()) from error
 
 
-def _fit_frequency(summary: pd.DataFrame, penalizer: float) -> BetaGeoFitter:
+HISTORY = ["frequency", "recency", "T"]
+
+
+def distinct_histories(summary: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct (frequency, recency, T) of `summary` with a `customers` count, and for each
+    customer the row of its history."""
+    rows = summary.groupby(HISTORY, sort=False).ngroup().to_numpy()
+    histories = summary[HISTORY].drop_duplicates().reset_index(drop=True)
+    histories["customers"] = np.bincount(rows, minlength=len(histories))
+    return histories, rows
+
+
+def _fit_frequency(histories: pd.DataFrame, penalizer: float) -> BetaGeoFitter:
     model = BetaGeoFitter(penalizer_coef=penalizer)
-    return _converged(lambda: model.fit(summary["frequency"], summary["recency"], summary["T"]))
+    return _converged(
+        lambda: model.fit(
+            histories["frequency"],
+            histories["recency"],
+            histories["T"],
+            weights=histories["customers"],
+        )
+    )
 
 
 def _fit_spend(summary: pd.DataFrame, penalizer: float) -> GammaGammaFitter:
@@ -170,28 +179,35 @@ def _params(model) -> dict[str, float]:
     return {name: float(value) for name, value in model.params_.items()}
 
 
-def _predict(
-    summary: pd.DataFrame,
+def _history_predictions(
+    histories: pd.DataFrame,
     frequency_model: BetaGeoFitter,
-    spend_model: GammaGammaFitter,
     horizon_days: int,
     clv_months: int,
     discount_rate_monthly: float,
+) -> np.ndarray:
+    """Per history: probability alive, expected purchases over the horizon, and discounted
+    expected purchases over `clv_months` (times the order value, the customer's CLV)."""
+    return np.column_stack(
+        [
+            frequency_model.conditional_probability_alive(
+                histories["frequency"], histories["recency"], histories["T"]
+            ),
+            expected_purchases(frequency_model, histories, horizon_days),
+            _discounted_purchases(frequency_model, histories, clv_months, discount_rate_monthly),
+        ]
+    )
+
+
+def _predict(
+    summary: pd.DataFrame, by_history: np.ndarray, spend_model: GammaGammaFitter
 ) -> pd.DataFrame:
-    frequency, recency, age = summary["frequency"], summary["recency"], summary["T"]
+    """Each customer's predictions from its history's (`by_history`, one row per customer)."""
     predictions = pd.DataFrame(index=summary.index)
-    predictions["probability_alive"] = frequency_model.conditional_probability_alive(
-        frequency, recency, age
-    )
-    predictions["expected_purchases"] = expected_purchases(frequency_model, summary, horizon_days)
+    predictions["probability_alive"] = by_history[:, 0]
+    predictions["expected_purchases"] = by_history[:, 1]
     predictions["expected_avg_order_value"] = _expected_order_value(summary, spend_model)
-    predictions["predicted_clv"] = _discounted_value(
-        frequency_model,
-        summary,
-        predictions["expected_avg_order_value"],
-        clv_months,
-        discount_rate_monthly,
-    )
+    predictions["predicted_clv"] = predictions["expected_avg_order_value"] * by_history[:, 2]
     return predictions.astype(float).reset_index()[PREDICTION_COLUMNS]
 
 
@@ -207,24 +223,21 @@ def expected_purchases(model: BetaGeoFitter, summary: pd.DataFrame, days: float)
     return expected.fillna(no_dropout)
 
 
-def _discounted_value(
+def _discounted_purchases(
     frequency_model: BetaGeoFitter,
-    summary: pd.DataFrame,
-    order_value: pd.Series,
+    histories: pd.DataFrame,
     months: int,
     discount_rate_monthly: float,
 ) -> pd.Series:
-    """Sum over the coming months of expected purchases that month x order value, discounted.
-
-    The same sum as lifetimes' `customer_lifetime_value`, but with the purchases expected by
-    time 0 taken as 0: lifetimes evaluates its model at t = 0, which is NaN for customers who
-    have bought only once.
-    """
-    value = pd.Series(0.0, index=summary.index)
-    before = pd.Series(0.0, index=summary.index)
+    """Sum over the coming months of the purchases expected that month, discounted: times the
+    expected order value, the same sum as lifetimes' `customer_lifetime_value`, but with the
+    purchases expected by time 0 taken as 0 (lifetimes evaluates its model at t = 0, which is
+    NaN for customers who have bought only once)."""
+    value = pd.Series(0.0, index=histories.index)
+    before = pd.Series(0.0, index=histories.index)
     for month in range(1, months + 1):
-        by_then = expected_purchases(frequency_model, summary, month * DAYS_PER_MONTH)
-        value += order_value * (by_then - before) / (1 + discount_rate_monthly) ** month
+        by_then = expected_purchases(frequency_model, histories, month * DAYS_PER_MONTH)
+        value += (by_then - before) / (1 + discount_rate_monthly) ** month
         before = by_then
     return value
 

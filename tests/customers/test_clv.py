@@ -13,8 +13,9 @@ from orchestration.customers.clv import (
     FIT_OK,
     FIT_TOO_FEW_REPEAT_BUYERS,
     PREDICTION_COLUMNS,
+    distinct_histories,
+    expected_purchases,
     fit_clv,
-    summary_from_transactions,
 )
 
 # Fader, Hardie & Lee (2005), "Counting your customers the easy way", BG/NBD on CDNOW (weeks).
@@ -148,38 +149,60 @@ def test_tiny_world_keeps_every_customer_with_nan_predictions():
     assert result.predictions.drop(columns="customer_id").isna().all().all()
 
 
-def test_summary_from_transactions_follows_the_lifetimes_convention():
-    """a buys on 1 Jan, then twice on 1 Feb (one purchase day worth 25); b buys once, on 1 Mar.
-    The order after the observation end is ignored."""
-    transactions = pd.DataFrame(
+def repeated_histories(seed: int = 11, customers: int = 5_000) -> pd.DataFrame:
+    """Customers in whole days over a short history, so that many share (frequency, recency, T),
+    as the customers of a real order book do."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(20, 40, customers).astype(float)
+    frequency = rng.integers(0, 4, customers).astype(float)
+    recency = np.where(frequency > 0, np.floor(rng.uniform(0.5, 1.0, customers) * age), 0.0)
+    spend = np.where(frequency > 0, rng.gamma(4.0, 40.0, customers), 0.0)
+    return pd.DataFrame(
         {
-            "customer_id": ["a", "a", "a", "b", "b"],
-            "order_date": pd.to_datetime(
-                ["2024-01-01", "2024-02-01", "2024-02-01", "2024-03-01", "2024-08-01"]
-            ),
-            "net_amount": [10.0, 20.0, 5.0, 7.0, 300.0],
+            "customer_id": [f"c{i:04d}" for i in range(customers)],
+            "frequency": frequency,
+            "recency": recency,
+            "T": age,
+            "monetary_value": spend,
         }
     )
-    summary = summary_from_transactions(transactions, "2024-06-30").set_index("customer_id")
-    assert summary.loc["a"].to_dict() == {
-        "frequency": 1.0,
-        "recency": 31.0,
-        "T": 181.0,
-        "monetary_value": 25.0,
-    }
-    assert summary.loc["b"].to_dict() == {
-        "frequency": 0.0,
-        "recency": 0.0,
-        "T": 121.0,
-        "monetary_value": 0.0,
-    }
 
 
-def test_summary_from_no_transactions_is_empty_with_the_summary_columns():
-    empty = pd.DataFrame(columns=["customer_id", "order_date", "net_amount"])
-    summary = summary_from_transactions(empty, "2024-06-30")
-    assert summary.empty
-    assert fit_clv(summary).fit_status == FIT_EMPTY
+def test_distinct_histories_count_their_customers():
+    summary = pd.DataFrame(
+        {
+            "frequency": [1.0, 0.0, 1.0, 1.0],
+            "recency": [5.0, 0.0, 5.0, 6.0],
+            "T": [9.0, 9.0, 9.0, 9.0],
+        }
+    )
+    histories, rows = distinct_histories(summary)
+    assert histories.to_dict("list") == {
+        "frequency": [1.0, 0.0, 1.0],
+        "recency": [5.0, 0.0, 6.0],
+        "T": [9.0, 9.0, 9.0],
+        "customers": [2, 1, 1],
+    }
+    assert rows.tolist() == [0, 1, 0, 2]
+
+
+def test_fit_on_distinct_histories_equals_lifetimes_fitted_on_every_customer():
+    """BG/NBD fitted once per distinct history, weighted by its customers, is the model lifetimes
+    fits on the customers one by one: the same parameters and the same predictions."""
+    summary = repeated_histories()
+    assert summary[["frequency", "recency", "T"]].drop_duplicates().shape[0] < len(summary) / 4
+    result = fit_clv(summary, penalizer=0.001)
+    model = BetaGeoFitter(penalizer_coef=0.001).fit(
+        summary["frequency"], summary["recency"], summary["T"]
+    )
+    assert result.frequency_params == pytest.approx(dict(model.params_), rel=1e-4)
+    predicted = result.predictions.set_index("customer_id").loc[summary["customer_id"]]
+    alive = model.conditional_probability_alive(
+        summary["frequency"], summary["recency"], summary["T"]
+    )
+    assert predicted["probability_alive"].to_numpy() == pytest.approx(alive, rel=1e-4)
+    purchases = expected_purchases(model, summary, 365)
+    assert predicted["expected_purchases"].to_numpy() == pytest.approx(purchases, rel=1e-4)
 
 
 def test_non_convergence_is_a_status_not_a_crash(world, monkeypatch):

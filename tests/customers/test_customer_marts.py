@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from dagster import materialize
 from dagster_duckdb import DuckDBResource
+from lifetimes.utils import summary_data_from_transaction_data
 
-from orchestration.customers.assets import CUSTOMER_CLV, customer_clv, predict_clv
+from orchestration.customers.assets import CUSTOMER_CLV, SUMMARY_SQL, customer_clv, predict_clv
 from orchestration.settings import DBT_PROJECT_DIR
 
 DORMANT_AFTER_DAYS = 90  # dbt vars dormant_after_days / churned_after_days
@@ -241,19 +242,41 @@ def test_no_raw_identifiers_in_customer_marts(db):
 
 
 def test_predict_clv_reports_too_small_worlds_without_crashing():
-    transactions = pd.DataFrame(
+    summary = pd.DataFrame(
         {
-            "customer_id": ["a", "a", "b"],
-            "order_date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-15"]),
-            "net_amount": [100.0, 50.0, 80.0],
+            "customer_id": ["a", "b"],
+            "frequency": [1, 0],
+            "recency": [31, 0],
+            "T": [59, 45],
+            "monetary_value": [50.0, 0.0],
+            "observation_end_date": pd.to_datetime(["2026-03-01", "2026-03-01"]),
         }
     )
-    table, result, _ = predict_clv(transactions, pd.Timestamp("2026-03-01"))
+    table, result, _ = predict_clv(summary)
     assert result.fit_status == "too_few_repeat_buyers"
     assert list(table.customer_id) == ["a", "b"]
     assert table.predicted_clv.isna().all()
-    empty, result, _ = predict_clv(transactions.iloc[0:0], None)
+    assert (table.observation_end == pd.Timestamp("2026-03-01")).all()
+    empty, result, _ = predict_clv(summary.iloc[0:0])
     assert result.fit_status == "empty" and empty.empty
+
+
+def test_clv_summary_is_lifetimes_summary_of_the_valid_sales(db, valid_orders):
+    """The warehouse's CLV input equals what lifetimes itself makes of the valid sales."""
+    end = db.execute("select max(order_date_local) from marts.fct_orders").fetchone()[0]
+    expected = summary_data_from_transaction_data(
+        valid_orders.assign(net_amount=valid_orders.net_revenue_cny.astype(float)),
+        customer_id_col="customer_id",
+        datetime_col="order_date_local",
+        monetary_value_col="net_amount",
+        observation_period_end=end,
+        freq="D",
+    ).sort_index()
+    summary = db.execute(SUMMARY_SQL).df().set_index("customer_id").sort_index().loc[expected.index]
+    assert len(summary) == len(expected) > 0
+    for column in ("frequency", "recency", "T"):
+        assert (summary[column].to_numpy() == expected[column].to_numpy()).all(), column
+    assert summary.monetary_value.to_numpy() == pytest.approx(expected.monetary_value.to_numpy())
 
 
 def test_clv_asset_writes_predictions_for_every_buyer(warehouse, tmp_path, valid_orders):
