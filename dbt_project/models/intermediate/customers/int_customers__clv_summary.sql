@@ -25,7 +25,7 @@ purchase_days as (
     select
         customer_id,
         order_date_local as purchase_date_local,
-        sum(cast(net_revenue_cny as {{ dbt.type_float() }})) as net_revenue_cny
+        sum(net_revenue_cny) as net_revenue_cny
     from purchases
     group by customer_id, order_date_local
 
