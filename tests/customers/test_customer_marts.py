@@ -276,7 +276,9 @@ def test_clv_summary_is_lifetimes_summary_of_the_valid_sales(db, valid_orders):
     assert len(summary) == len(expected) > 0
     for column in ("frequency", "recency", "T"):
         assert (summary[column].to_numpy() == expected[column].to_numpy()).all(), column
-    assert summary.monetary_value.to_numpy() == pytest.approx(expected.monetary_value.to_numpy())
+    assert summary.monetary_value.to_numpy() == pytest.approx(
+        expected.monetary_value.to_numpy(), rel=1e-9
+    )
 
 
 def test_clv_asset_writes_predictions_for_every_buyer(warehouse, tmp_path, valid_orders):
