@@ -50,22 +50,26 @@ def test_gamma_gamma_reproduces_published_cdnow_estimates(cdnow_fit):
     assert cdnow_fit.spend_params == pytest.approx(PUBLISHED_GAMMA_GAMMA, rel=0.01)
 
 
+def with_spend(rng, frequency, recency, age) -> pd.DataFrame:
+    """A summary of these histories, repeat buyers with gamma-distributed spend."""
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i:04d}" for i in range(len(age))],
+            "frequency": frequency,
+            "recency": recency,
+            "T": age,
+            "monetary_value": np.where(frequency > 0, rng.gamma(4.0, 40.0, len(age)), 0.0),
+        }
+    )
+
+
 def synthetic_summary(seed: int = 7, customers: int = 300) -> pd.DataFrame:
     """A small world in days: 0–8 repeat purchases, ages 60–365 days, gamma-distributed spend."""
     rng = np.random.default_rng(seed)
     age = rng.uniform(60, 365, customers)
     frequency = rng.integers(0, 9, customers).astype(float)
     recency = np.where(frequency > 0, rng.uniform(0.2, 1.0, customers) * age, 0.0)
-    spend = np.where(frequency > 0, rng.gamma(4.0, 40.0, customers), 0.0)
-    return pd.DataFrame(
-        {
-            "customer_id": [f"c{i:03d}" for i in range(customers)],
-            "frequency": frequency,
-            "recency": recency,
-            "T": age,
-            "monetary_value": spend,
-        }
-    )
+    return with_spend(rng, frequency, recency, age)
 
 
 @pytest.fixture(scope="module")
@@ -156,16 +160,7 @@ def repeated_histories(seed: int = 11, customers: int = 5_000) -> pd.DataFrame:
     age = rng.integers(20, 40, customers).astype(float)
     frequency = rng.integers(0, 4, customers).astype(float)
     recency = np.where(frequency > 0, np.floor(rng.uniform(0.5, 1.0, customers) * age), 0.0)
-    spend = np.where(frequency > 0, rng.gamma(4.0, 40.0, customers), 0.0)
-    return pd.DataFrame(
-        {
-            "customer_id": [f"c{i:04d}" for i in range(customers)],
-            "frequency": frequency,
-            "recency": recency,
-            "T": age,
-            "monetary_value": spend,
-        }
-    )
+    return with_spend(rng, frequency, recency, age)
 
 
 def test_distinct_histories_count_their_customers():
