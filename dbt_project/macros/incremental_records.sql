@@ -70,6 +70,43 @@
     )
 {%- endmacro %}
 
+{#-
+    The raw rows a staging model that deduplicates copies of a record reads. When incremental,
+    every copy of each record with a copy in a changed partition of `raw_source`, or whose row
+    here matches `held_rows_changed` (by default: came from a changed partition), since the copy
+    that wins may sit in an unchanged partition. `keys` maps the model's record key columns to
+    the raw expressions they are staged from.
+-#}
+{% macro raw_copies_to_restage(raw_source, keys, held_rows_changed=none) -%}
+    {%- set raw_name = "'" ~ raw_source ~ "'" %}
+    select * from {{ source('raw', raw_source) }}
+    {%- if is_incremental() %}
+    where ({{ keys.values() | join(', ') }}) in (
+        select {{ keys.values() | join(', ') }}
+        from {{ source('raw', raw_source) }} as changed_rows
+        where {{ in_changed_partition(raw_name, 'changed_rows._partition_day') }}
+        union
+        select {{ keys.keys() | join(', ') }}
+        from {{ this }} as this_rows
+        where {{ held_rows_changed or in_changed_partition(raw_name, 'this_rows.export_day') }}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    True when a partition of `raw_source` between the two days (inclusive) changed after the
+    watermark: for a record built from copies in several partitions, any of which may vanish.
+-#}
+{% macro changed_partition_between(raw_source, first_day, last_day) -%}
+    exists (
+        select 1 from {{ source('audit', 'partition_changes') }} as changes
+        where
+            changes.changed_at > {{ incremental_watermark() }}
+            and changes.source = {{ raw_source }}
+            and changes.partition_day between {{ first_day }} and {{ last_day }}
+    )
+{%- endmacro %}
+
 {#- Records of this model whose partition changed: their old rows are replaced or deleted. -#}
 {% macro records_in_changed_partitions(key_columns) -%}
     select {{ key_columns | join(', ') }}

@@ -522,7 +522,15 @@ STAGING_OF_SOURCE: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # Staging models built incrementally (replace_records keyed on the suite's grain): their suites
 # validate the rows each run rebuilt (see `batch_column` above).
-INCREMENTAL_STAGING = {"stg_social__events"}
+INCREMENTAL_STAGING = {
+    "stg_social__events",
+    "stg_pos__receipts",
+    "stg_pos__receipt_lines",
+    "stg_ecom__orders",
+    "stg_ecom__order_lines",
+    "stg_crm__points_transactions",
+    "stg_stores__visits",
+}
 # Sources exported every day: their latest export day may lag the data's latest by at most N days.
 RAW_FRESHNESS_DAYS = {
     "channel_prices": 2,

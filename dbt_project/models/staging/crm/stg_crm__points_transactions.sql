@@ -1,8 +1,17 @@
+-- Incremental by record: a night re-reads from raw only the records with a copy in a changed raw
+-- partition or whose row here came from one, and replaces their rows (see docs.md, incremental).
+{%- set record_key = 'points_transaction_id' %}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key=record_key,
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'crm_points') }}
+    {{ raw_copies_to_restage('crm_points', {'points_transaction_id': 'trim(points_txn_id)'}) }}
 
 ),
 
@@ -44,22 +53,30 @@ deduplicated as (
         {{ latest_record_first(['points_transaction_id']) }} as copy_rank
     from renamed
 
+),
+
+current_transactions as (
+
+    select
+        points_transaction_id,
+        member_id,
+        channel,
+        order_id,
+        transaction_type,
+        points_delta,
+        transacted_at_utc,
+        transacted_at_local,
+        transaction_date_local,
+        source_file,
+        source_line,
+        load_id,
+        export_day,
+        loaded_at_utc
+    from deduplicated
+    where copy_rank = 1
+
 )
 
-select
-    points_transaction_id,
-    member_id,
-    channel,
-    order_id,
-    transaction_type,
-    points_delta,
-    transacted_at_utc,
-    transacted_at_local,
-    transaction_date_local,
-    source_file,
-    source_line,
-    load_id,
-    export_day,
-    loaded_at_utc
-from deduplicated
-where copy_rank = 1
+{{ replace_records_batch('current_transactions',
+    in_changed_partition("'crm_points'", 'this_rows.export_day'),
+    record_key=record_key) }}

@@ -1,8 +1,21 @@
+-- Incremental by record: a night re-reads from raw only the records with a copy in a changed raw
+-- partition or whose row here came from one, and replaces their rows (see docs.md, incremental).
+{%- set record_key = ['platform', 'order_id', 'line_number'] %}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key=record_key,
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'ecom_order_lines') }}
+    {{ raw_copies_to_restage('ecom_order_lines', {
+        'platform': 'platform',
+        'order_id': 'trim(order_id)',
+        'line_number': 'line_no',
+    }) }}
 
 ),
 
@@ -38,20 +51,28 @@ deduplicated as (
         {{ latest_record_first(['platform', 'order_id', 'line_number']) }} as copy_rank
     from renamed
 
+),
+
+current_lines as (
+
+    select
+        platform,
+        order_id,
+        line_number,
+        sku_id,
+        quantity,
+        unit_price_cny,
+        line_amount_cny,
+        source_file,
+        source_line,
+        load_id,
+        export_day,
+        loaded_at_utc
+    from deduplicated
+    where copy_rank = 1
+
 )
 
-select
-    platform,
-    order_id,
-    line_number,
-    sku_id,
-    quantity,
-    unit_price_cny,
-    line_amount_cny,
-    source_file,
-    source_line,
-    load_id,
-    export_day,
-    loaded_at_utc
-from deduplicated
-where copy_rank = 1
+{{ replace_records_batch('current_lines',
+    in_changed_partition("'ecom_order_lines'", 'this_rows.export_day'),
+    record_key=record_key) }}

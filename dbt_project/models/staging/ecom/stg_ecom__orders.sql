@@ -3,11 +3,28 @@
     cancelled), and the same status can be re-exported. Keep one row per (platform, order_id):
     the attributes of the latest status (by updated_at), plus when each status was first seen.
 -#}
+-- Incremental by order: a night re-reads from raw every copy of the orders with a copy in a changed
+-- raw partition, or with one here in a partition that changed (an older status may have vanished:
+-- held orders are matched on the span of days their copies were exported on), and replaces them.
+{%- set record_key = ['platform', 'order_id'] %}
+{%- set held_order_changed = changed_partition_between(
+    "'ecom_orders'", 'this_rows.first_export_day', 'this_rows.last_export_day'
+) if is_incremental() %}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key=record_key,
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'ecom_orders') }}
+    {{ raw_copies_to_restage(
+        'ecom_orders',
+        {'platform': 'platform', 'order_id': 'trim(order_id)'},
+        held_rows_changed=held_order_changed,
+    ) }}
 
 ),
 
@@ -72,7 +89,9 @@ status_history as (
         min(case when status = 'shipped' then updated_at_utc end) as shipped_at_utc,
         min(case when status = 'completed' then updated_at_utc end) as completed_at_utc,
         min(case when status = 'cancelled' then updated_at_utc end) as cancelled_at_utc,
-        count(distinct status) as status_count
+        count(distinct status) as status_count,
+        min(export_day) as first_export_day,
+        max(export_day) as last_export_day
     from status_versions
     group by platform, order_id
 
@@ -95,48 +114,56 @@ latest as (
     from status_versions
     where version_rank = 1
 
+),
+
+current_orders as (
+
+    select
+        latest.platform,
+        latest.order_id,
+        latest.platform as channel,
+        latest.buyer_id,
+        latest.member_id,
+        latest.phone_raw,
+        latest.receiver_name_raw,
+        latest.unionid,
+        latest.campaign_id,
+        latest.pickup_store_id,
+        latest.pickup_store_id is not null as is_pickup_order,
+        latest.is_test_order,
+        latest.status,
+        first_seen.first_seen_status,
+        status_history.status_count,
+        latest.status = 'cancelled' as is_cancelled,
+        latest.gross_amount_cny,
+        latest.discount_amount_cny,
+        latest.gross_amount_cny - latest.discount_amount_cny as net_amount_cny,
+        latest.ordered_at_utc,
+        {{ to_local_time('latest.ordered_at_utc') }} as ordered_at_local,
+        {{ to_local_date('latest.ordered_at_utc') }} as order_date_local,
+        status_history.paid_at_utc,
+        status_history.shipped_at_utc,
+        status_history.completed_at_utc,
+        status_history.cancelled_at_utc,
+        latest.updated_at_utc,
+        {{ to_local_time('latest.updated_at_utc') }} as updated_at_local,
+        latest.source_file,
+        latest.source_line,
+        latest.load_id,
+        latest.export_day,
+        status_history.first_export_day,
+        status_history.last_export_day,
+        latest.loaded_at_utc
+    from latest
+    inner join status_history
+        on
+            latest.platform = status_history.platform
+            and latest.order_id = status_history.order_id
+    inner join first_seen
+        on
+            latest.platform = first_seen.platform
+            and latest.order_id = first_seen.order_id
+
 )
 
-select
-    latest.platform,
-    latest.order_id,
-    latest.platform as channel,
-    latest.buyer_id,
-    latest.member_id,
-    latest.phone_raw,
-    latest.receiver_name_raw,
-    latest.unionid,
-    latest.campaign_id,
-    latest.pickup_store_id,
-    latest.pickup_store_id is not null as is_pickup_order,
-    latest.is_test_order,
-    latest.status,
-    first_seen.first_seen_status,
-    status_history.status_count,
-    latest.status = 'cancelled' as is_cancelled,
-    latest.gross_amount_cny,
-    latest.discount_amount_cny,
-    latest.gross_amount_cny - latest.discount_amount_cny as net_amount_cny,
-    latest.ordered_at_utc,
-    {{ to_local_time('latest.ordered_at_utc') }} as ordered_at_local,
-    {{ to_local_date('latest.ordered_at_utc') }} as order_date_local,
-    status_history.paid_at_utc,
-    status_history.shipped_at_utc,
-    status_history.completed_at_utc,
-    status_history.cancelled_at_utc,
-    latest.updated_at_utc,
-    {{ to_local_time('latest.updated_at_utc') }} as updated_at_local,
-    latest.source_file,
-    latest.source_line,
-    latest.load_id,
-    latest.export_day,
-    latest.loaded_at_utc
-from latest
-inner join status_history
-    on
-        latest.platform = status_history.platform
-        and latest.order_id = status_history.order_id
-inner join first_seen
-    on
-        latest.platform = first_seen.platform
-        and latest.order_id = first_seen.order_id
+{{ replace_records_batch('current_orders', held_order_changed, record_key=record_key) }}
