@@ -211,14 +211,20 @@
     True for the rows of an incremental model built since the latest publication. A night's data
     tests check these only: the older rows passed the same tests before they were published and a
     batch replaces a record's rows whole, so only new rows can break a rule. A build that failed
-    its tests is not published, so its rows are checked again the next night; a first build or a
-    full refresh checks every row. The table is named, not read through source(): a data test
-    reading a source becomes a Dagster asset check depending on that source's asset, and this
-    one is written by the publish step, downstream of every check.
+    its tests is not published, so its rows are checked again the next night. A first build
+    checks every row (nothing published yet), and so does an invocation with --full-refresh: its
+    rows carry the stamp of the newest change, which may be older than the latest publication.
+    The table is named, not read through source(): a data test reading a source becomes a Dagster
+    asset check depending on that source's asset, and this one is written by the publish step,
+    downstream of every check.
 -#}
 {% macro built_since_last_publication() -%}
+    {%- if flags.FULL_REFRESH %}
+    true
+    {%- else %}
     processed_through_utc > (
         select coalesce(max(published_at), cast('1970-01-01' as timestamp))
         from audit.publications
     )
+    {%- endif %}
 {%- endmacro %}

@@ -79,3 +79,20 @@ def test_before_any_publication_every_row_is_checked(copy_of_small_world):
         "unique_since_last_publication_int_journeys__journey_touches_touchpoint_key": 1,
         "unique_since_last_publication_int_customers__touch_records_record_source__record_id": 1,
     }
+
+
+def test_a_full_refresh_checks_every_row(copy_of_small_world):
+    """A --full-refresh build stamps its rows with the newest change, which may be older than
+    the latest publication: compiled for such a build, a new-row test reads every row, old
+    stamps included (the first test above shows a night's test skipping the same old row)."""
+    with duckdb.connect(str(copy_of_small_world)) as conn:
+        _duplicate_a_row(
+            conn, "intermediate.int_journeys__journey_touches", "processed_through_utc"
+        )
+    test = "unique_since_last_publication_int_journeys__journey_touches_touchpoint_key"
+    result = run_dbt(copy_of_small_world, "compile", "--full-refresh", "--select", test)
+    assert result.returncode == 0, result.stdout[-4000:]
+    target = copy_of_small_world.parent / f"{copy_of_small_world.stem}_target"
+    (compiled,) = (target / "compiled").rglob("*.sql")  # dbt shortens the long test name
+    with duckdb.connect(str(copy_of_small_world), read_only=True) as conn:
+        assert conn.execute(f"SELECT count(*) FROM ({compiled.read_text()})").fetchone()[0] == 1
