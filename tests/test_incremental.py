@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 
 from orchestration import settings
 from orchestration.identity.assets import canonicalise
-from tests.incremental import differences, full_refresh_copy, incremental_models, reprocessed_share
+from tests.incremental import (
+    differences,
+    full_refresh_copy,
+    incremental_models,
+    reprocessed_share,
+    run_dbt,
+)
 
 
 def test_the_big_facts_are_incremental():
@@ -112,3 +120,20 @@ def test_touches_that_only_closed_rebuild_only_non_converting_journeys(small_wor
         ).fetchall()
     assert len(rows) >= 5  # 9 in this 2,000-customer world
     assert all(has_closing_touch for _, has_closing_touch in rows)
+
+
+def test_a_table_built_before_its_model_was_incremental_asks_for_a_full_refresh(
+    small_world, tmp_path
+):
+    """A warehouse of an earlier version holds the model as a plain table: the night stops with
+    an error naming the fix, and a full refresh rebuilds it."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy2(small_world.build_copy, copy)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("ALTER TABLE staging.stg_pos__receipts DROP COLUMN processed_through_utc")
+    night = run_dbt(copy, "run", "--select", "stg_pos__receipts")
+    assert night.returncode != 0
+    assert "built without processed_through_utc" in night.stdout
+    assert "--full-refresh" in night.stdout
+    rebuilt = run_dbt(copy, "run", "--full-refresh", "--select", "stg_pos__receipts")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]

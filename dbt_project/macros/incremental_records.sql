@@ -177,6 +177,25 @@
 {%- endmacro %}
 
 {#-
+    A table built by a version in which this model was not incremental (or lacked the column)
+    holds no processed_through_utc: say so instead of failing to bind. In a unit test `this` is
+    the name of a fixture, not a table of the warehouse: nothing to check.
+-#}
+{% macro require_record_bookkeeping() -%}
+    {%- if is_incremental() and execute and this is not string %}
+        {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+        {%- if 'processed_through_utc' not in held %}
+            {{- exceptions.raise_compiler_error(
+                this ~ ' was built without processed_through_utc, by a version in which it was'
+                ~ ' not incremental: rebuild it once with --full-refresh (python -m'
+                ~ ' orchestration.run_pipeline --full-refresh, or full_refresh: true in the'
+                ~ ' Launchpad config of the dbt steps)'
+            ) }}
+        {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
     The model's final select: `current_rows` (already narrowed to the records to reprocess when
     incremental) stamped with processed_through_utc, and, when incremental, one tombstone per
     record of the old rows of `tombstone_condition`, to be deleted. A tombstone carries only the
@@ -185,6 +204,7 @@
     customers, for some 300,000 keys).
 -#}
 {% macro replace_records_batch(current_rows, tombstone_condition, record_key, with_identity=false) -%}
+    {{- require_record_bookkeeping() }}
     select
         {{ current_rows }}.*,
         {{ changes_through(with_identity) }} as processed_through_utc
