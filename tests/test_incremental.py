@@ -137,3 +137,85 @@ def test_a_table_built_before_its_model_was_incremental_asks_for_a_full_refresh(
     assert "--full-refresh" in night.stdout
     rebuilt = run_dbt(copy, "run", "--full-refresh", "--select", "stg_pos__receipts")
     assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]
+
+
+def _published_before_the_night(world) -> str:
+    versions = sorted((world.warehouse.parent / "published").glob("warehouse-*.duckdb"))
+    return str(versions[-2])
+
+
+def test_the_rows_a_night_deleted_are_logged_with_their_customer(small_world):
+    """audit.replaced_rows holds every row of fct_touchpoints and the journey touches the night
+    deleted, derived here by comparing the version published before the night with the build
+    after it: each row that changed or vanished is logged with the customer it had and the
+    night's stamp, each logged row existed before, and each logged row still there was rebuilt
+    by the night. The journey models read these instead of comparing their whole input."""
+    logged_models = {
+        "fct_touchpoints": "touchpoint_key",
+        "int_journeys__journey_touches": "journey_key",
+    }
+    with duckdb.connect(str(small_world.build_copy), read_only=True) as conn:
+        conn.execute(f"ATTACH '{_published_before_the_night(small_world)}' AS before (READ_ONLY)")
+        for (schema, table), key in (
+            (next(m for m in incremental_models() if m[1] == name), key)
+            for name, key in logged_models.items()
+        ):
+            after, before = f"{schema}.{table}", f"before.{schema}.{table}"
+            columns = ", ".join(c for c in _columns(conn, after) if c != "processed_through_utc")
+            (stamp,) = conn.execute(f"SELECT max(processed_through_utc) FROM {after}").fetchone()
+            logged = set(
+                conn.execute(
+                    "SELECT row_key, customer_id FROM audit.replaced_rows"
+                    " WHERE model_name = ? AND replaced_through_utc = ?",
+                    [table, stamp],
+                ).fetchall()
+            )
+            deleted = set(
+                conn.execute(
+                    f"SELECT DISTINCT {key}, customer_id FROM (SELECT {columns} FROM {before}"
+                    f" EXCEPT SELECT {columns} FROM {after})"
+                ).fetchall()
+            )
+            held_before = set(
+                conn.execute(f"SELECT DISTINCT {key}, customer_id FROM {before}").fetchall()
+            )
+            not_rebuilt = set(
+                conn.execute(
+                    f"SELECT DISTINCT {key}, customer_id FROM {after}"
+                    " WHERE processed_through_utc < ?",
+                    [stamp],
+                ).fetchall()
+            )
+            assert len(deleted) >= 10, table
+            assert deleted <= logged <= held_before, table
+            assert not logged & not_rebuilt, table
+
+
+def _columns(conn, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+    ]
+
+
+def test_a_model_further_behind_than_the_log_keeps_asks_for_a_full_refresh(small_world, tmp_path):
+    """The log keeps var('replaced_rows_retention_days') days: a journey touch table whose
+    watermark is older than that, behind fct_touchpoints, may have missed deletions that were
+    dropped from it. Its night stops with an error naming the fix."""
+    retention = settings.dbt_var("replaced_rows_retention_days")
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy2(small_world.build_copy, copy)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute(
+            "UPDATE intermediate.int_journeys__journey_touches SET processed_through_utc ="
+            f" processed_through_utc - INTERVAL {retention + 1} DAY"
+        )
+    night = run_dbt(copy, "run", "--select", "int_journeys__journey_touches")
+    assert night.returncode != 0
+    assert "longer than audit.replaced_rows keeps" in night.stdout
+    assert "--full-refresh" in night.stdout

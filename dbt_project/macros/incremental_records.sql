@@ -18,21 +18,49 @@
     {{- return('incremental' if target.type == 'duckdb' else 'table') -}}
 {%- endmacro %}
 
-{#- Custom strategy: delete every row of the batch's records, insert the batch's live rows. -#}
+{#-
+    Custom strategy: delete every row of the batch's records, insert the batch's live rows.
+    A model configured with `log_replaced_rows` (the SQL of a row key) first appends each row it
+    deletes to audit.replaced_rows, with its customer and the batch's processed_through_utc, and
+    drops its entries older than var('replaced_rows_retention_days'): the models built from it
+    read there whose rows a night replaced or deleted (replaced_rows_since_watermark), where
+    they would otherwise compare their whole input with what they hold.
+-#}
 {% macro get_incremental_replace_records_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set batch = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set keys = [keys] if keys is string else keys -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
-    delete from {{ target }}
-    where exists (
+    {%- set in_batch -%}
+    exists (
         select 1 from {{ batch }} as batch
         where
             {%- for key in keys %}
             batch.{{ key }} = {{ target }}.{{ key }}{% if not loop.last %} and{% endif %}
             {%- endfor %}
-    );
+    )
+    {%- endset -%}
+    {%- set logged_key = config.get('log_replaced_rows') -%}
+    {%- if logged_key %}
+    {%- set batch_stamp = '(select max(processed_through_utc) from ' ~ batch ~ ')' %}
+    delete from {{ source('audit', 'replaced_rows') }}
+    where
+        model_name = '{{ target.identifier }}'
+        and replaced_through_utc < {{ dbt.dateadd(
+            'day', -var('replaced_rows_retention_days'), batch_stamp) }};
+    insert into {{ source('audit', 'replaced_rows') }}
+        (model_name, row_key, customer_id, replaced_through_utc)
+    select
+        '{{ target.identifier }}',
+        {{ logged_key }},
+        customer_id,
+        {{ batch_stamp }}
+    from {{ target }}
+    where {{ in_batch }};
+    {%- endif %}
+    delete from {{ target }}
+    where {{ in_batch }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ batch }} where not _is_tombstone
 {%- endmacro %}
@@ -199,7 +227,7 @@
     The model's final select: `current_rows` (already narrowed to the records to reprocess when
     incremental) stamped with processed_through_utc, and, when incremental, one tombstone per
     record of the old rows of `tombstone_condition`, to be deleted. A tombstone carries only the
-    record's key (the other columns null): the strategy deletes by key, and copying every old
+    record's key and the batch's stamp (the other columns null): the strategy deletes by key, and copying every old
     row whole cost as much as building the batch (about 2M journey touch rows a night at 1M
     customers, for some 300,000 keys).
 -#}
@@ -221,6 +249,7 @@
         {%- for key in keys %}
         this_rows.{{ key }},
         {%- endfor %}
+        {{ changes_through(with_identity) }} as processed_through_utc,
         true as _is_tombstone
     from {{ this }} as this_rows
     where {{ tombstone_condition }}
@@ -246,5 +275,38 @@
         select coalesce(max(published_at), cast('1970-01-01' as timestamp))
         from audit.publications
     )
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    The rows of `model_name` (an incremental model configured with `log_replaced_rows`) that it
+    replaced or deleted after this model's watermark: row_key and the customer they belonged to.
+    A model reading it must be built after `model_name` (ref it). The log keeps
+    var('replaced_rows_retention_days') days: a model whose watermark is older than that must be
+    rebuilt with --full-refresh, and stops here saying so.
+-#}
+{% macro replaced_rows_since_watermark(model_name) -%}
+    {{- require_replaced_rows_retained(model_name) -}}
+    select row_key, customer_id
+    from {{ source('audit', 'replaced_rows') }}
+    where
+        model_name = '{{ model_name }}'
+        and replaced_through_utc > {{ incremental_watermark() }}
+{%- endmacro %}
+
+{% macro require_replaced_rows_retained(model_name) -%}
+    {%- if is_incremental() and execute and this is not string %}
+        {%- set lag = run_query(
+            'select max(processed_through_utc) from ' ~ ref(model_name)
+            ~ ' having max(processed_through_utc) > ' ~ dbt.dateadd(
+                'day', var('replaced_rows_retention_days'), incremental_watermark())
+        ) %}
+        {%- if lag.rows | length > 0 %}
+            {{- exceptions.raise_compiler_error(
+                this ~ ' was last built more than ' ~ var('replaced_rows_retention_days')
+                ~ ' days of changes before ' ~ model_name ~ ', longer than audit.replaced_rows'
+                ~ ' keeps the rows it replaced: rebuild it once with --full-refresh'
+            ) }}
+        {%- endif %}
     {%- endif %}
 {%- endmacro %}

@@ -16,6 +16,7 @@
     materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=record_key,
+    log_replaced_rows='journey_key',
 ) }}
 {%- set lookback_days = var('attribution_lookback_days') %}
 with

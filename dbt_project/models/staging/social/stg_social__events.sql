@@ -11,17 +11,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'social_events') }}
-    {%- if is_incremental() %}
-    -- every copy of those events: the copy that wins may sit in an unchanged partition
-    where trim(event_id) in (
-        select trim(changed.event_id) from {{ source('raw', 'social_events') }} as changed
-        where {{ in_changed_partition("'social_events'", 'changed._partition_day') }}
-        union
-        select this_rows.event_id from {{ this }} as this_rows
-        where {{ in_changed_partition("'social_events'", 'this_rows.export_day') }}
-    )
-    {%- endif %}
+    {{ raw_copies_to_restage('social_events', {'event_id': 'trim(event_id)'}) }}
 
 ),
 
