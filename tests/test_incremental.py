@@ -28,6 +28,7 @@ def test_the_big_facts_are_incremental():
         "fct_attribution_credits",
         "customer_lifecycle_monthly",
         "int_customers__touch_records",
+        "int_customers__touch_summary",
     }
 
 
@@ -145,14 +146,16 @@ def _published_before_the_night(world) -> str:
 
 
 def test_the_rows_a_night_deleted_are_logged_with_their_customer(small_world):
-    """audit.replaced_rows holds every row of fct_touchpoints and the journey touches the night
-    deleted, derived here by comparing the version published before the night with the build
-    after it: each row that changed or vanished is logged with the customer it had and the
-    night's stamp, each logged row existed before, and each logged row still there was rebuilt
-    by the night. The journey models read these instead of comparing their whole input."""
+    """audit.replaced_rows holds every row of fct_touchpoints, the journey touches and the touch
+    records the night deleted, derived here by comparing the version published before the night
+    with the build after it: each row that changed or vanished is logged with the customer it
+    had and the night's stamp, each logged row existed before, and each logged row still there
+    was rebuilt by the night. The models built from them read these instead of comparing their
+    whole input."""
     logged_models = {
         "fct_touchpoints": "touchpoint_key",
         "int_journeys__journey_touches": "journey_key",
+        "int_customers__touch_records": "record_id",
     }
     with duckdb.connect(str(small_world.build_copy), read_only=True) as conn:
         conn.execute(f"ATTACH '{_published_before_the_night(small_world)}' AS before (READ_ONLY)")

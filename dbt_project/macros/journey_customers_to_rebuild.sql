@@ -287,23 +287,23 @@ closing_journeys as (
 {#-
     For a model built from int_journeys__journey_touches and incremental by customer: the
     customers with a row of `current_touches` (the CTE of journey touches the model is built
-    from) rebuilt after this model's watermark, and those this model holds whose journey touch
-    rows were deleted since (those who have none left lose their rows). A model of converting journeys only thus skips the customers
-    whose non-converting journeys alone were rebuilt.
+    from) rebuilt after this model's watermark, and those with a journey held here whose journey
+    touch rows were deleted since (logged by journey_key; `held_journey_key` is this model's
+    column holding it: a converting journey's key is its order_key), so that those who have
+    none left lose their rows. A model of converting journeys only thus skips the customers
+    whose non-converting journeys alone were rebuilt or removed.
 -#}
-{% macro customers_with_rebuilt_journey_touches(current_touches) %}
+{% macro customers_with_rebuilt_journey_touches(current_touches, held_journey_key) %}
     select {{ current_touches }}.customer_id
     from {{ current_touches }}
     where {{ current_touches }}.processed_through_utc > {{ incremental_watermark() }}
 
     union
 
-    -- those held here whose journey touch rows were deleted (replaced or gone), from the rows
-    -- the journey touches logged: any that have none left lose their rows
     select this_rows.customer_id
     from {{ this }} as this_rows
-    where this_rows.customer_id in (
-        select replaced.customer_id
+    where this_rows.{{ held_journey_key }} in (
+        select replaced.row_key
         from ({{ replaced_rows_since_watermark('int_journeys__journey_touches') }}) as replaced
     )
 {%- endmacro %}

@@ -307,8 +307,8 @@ def test_clv_asset_writes_predictions_for_every_buyer(warehouse, tmp_path, valid
 def test_dbt_unit_tests_of_lifecycle_tags_and_night_batches(warehouse, tmp_path):
     """The hand-computed cases in customer_lifecycle_monthly.yml (stages, and a night's batch),
     customer_tags.yml, and every night's batch case (tag needs_built_model: online orders,
-    touch records, journey touches). The batch cases read the model's own table, hence a built
-    warehouse, which the pipeline's own dbt build cannot offer them."""
+    touch records, touch summary, journey touches). The batch cases read the model's own table,
+    hence a built warehouse, which the pipeline's own dbt build cannot offer them."""
     copy = tmp_path / "unit.duckdb"
     shutil.copy(warehouse, copy)
     dbt = Path(sys.executable).parent / "dbt"
@@ -334,4 +334,4 @@ def test_dbt_unit_tests_of_lifecycle_tags_and_night_batches(warehouse, tmp_path)
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=6" in result.stdout
+    assert "PASS=7" in result.stdout

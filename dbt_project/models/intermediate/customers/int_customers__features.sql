@@ -1,8 +1,9 @@
 {#-
     One row per customer of the identity graph with the facts that tags, circles, RFM and
     dim_customers are computed from: when seen, identities, touches per kind, valid purchases
-    (int_customers__valid_purchases), store behaviour and the member record. Measured as of the
-    data's last day (customer_data_as_of_date).
+    (int_customers__valid_purchases), store behaviour and the member record; the touch facts
+    come from int_customers__touch_summary, incremental by customer. Measured as of the data's
+    last day (customer_data_as_of_date).
 -#}
 with
 
@@ -19,22 +20,9 @@ identifiers as (
 
 ),
 
--- the touch records are imported three times, once per reader with the columns it needs: one
--- import read by several CTEs is materialised whole by DuckDB first (13 of the model's 36
--- CPU-seconds at 1,000,000 customers)
-touches as (
+touch_summary as (
 
-    select * from {{ ref('int_customers__touch_records') }}
-
-),
-
-touch_channels as (
-
-    select distinct
-        customer_id,
-        channel
-    from {{ ref('int_customers__touch_records') }}
-    where channel is not null
+    select * from {{ ref('int_customers__touch_summary') }}
 
 ),
 
@@ -73,44 +61,6 @@ customers as (
             identity_map.identity_type = identifiers.identity_type
             and identity_map.identity_value = identifiers.identity_value
     group by identity_map.customer_id
-
-),
-
-touch_summary as (
-
-    select
-        customer_id,
-        sum(case when touch_kind <> 'member_update' then 1 else 0 end) as touch_count,
-        sum(case when channel = 'pos' then 1 else 0 end) as store_touch_count,
-        sum(case when touch_kind = 'follow' then 1 else 0 end) as follow_count,
-        sum(case when touch_kind = 'consultation' then 1 else 0 end) as consultation_count,
-        sum(case when touch_kind in ('sign_up', 'member_update') then 1 else 0 end)
-            as member_record_count,
-        max(
-            case
-                when
-                    touch_kind = 'content_touch'
-                    and channel in (
-                        {%- for platform in var('tag_recently_seeded_platforms') %}
-                        '{{ platform }}'{% if not loop.last %},{% endif %}
-                        {%- endfor %}
-                    )
-                    then touch_date_local
-            end
-        ) as last_seeding_touch_date_local
-    from touches
-    group by customer_id
-
-),
-
-channel_summary as (
-
-    select
-        customer_id,
-        count(*) as channel_count,
-        {{ dbt.listagg('channel', "','", 'order by channel') }} as channels_used
-    from touch_channels
-    group by customer_id
 
 ),
 
@@ -199,8 +149,8 @@ select
     {{ to_local_date('customers.first_seen_at_utc') }} as first_seen_date_local,
     customers.last_seen_at_utc,
     {{ to_local_time('customers.last_seen_at_utc') }} as last_seen_at_local,
-    coalesce(channel_summary.channel_count, 0) as channel_count,
-    channel_summary.channels_used,
+    coalesce(touch_summary.channel_count, 0) as channel_count,
+    touch_summary.channels_used,
     coalesce(touch_summary.touch_count, 0) as touch_count,
     coalesce(touch_summary.store_touch_count, 0) as store_touch_count,
     coalesce(touch_summary.follow_count, 0) as follow_count,
@@ -234,8 +184,6 @@ from customers
 cross join as_of
 left join touch_summary
     on customers.customer_id = touch_summary.customer_id
-left join channel_summary
-    on customers.customer_id = channel_summary.customer_id
 left join purchase_summary
     on customers.customer_id = purchase_summary.customer_id
 left join top_store

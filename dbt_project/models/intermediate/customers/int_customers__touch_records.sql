@@ -15,6 +15,7 @@
     materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=record_key,
+    log_replaced_rows='record_id',
 ) }}
 -- depends_on: {{ ref('int_identity__observations') }}
 with

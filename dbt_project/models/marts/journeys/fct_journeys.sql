@@ -31,7 +31,7 @@ conversions as (
 
 customers_to_rebuild as (
 
-    {{ customers_with_rebuilt_journey_touches('all_journey_touches') }}
+    {{ customers_with_rebuilt_journey_touches('all_journey_touches', 'journey_key') }}
 
     union
 

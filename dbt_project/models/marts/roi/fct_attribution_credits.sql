@@ -39,7 +39,7 @@ converting_touches as (
 
 customers_to_rebuild as (
 
-    {{ customers_with_rebuilt_journey_touches('converting_touches') }}
+    {{ customers_with_rebuilt_journey_touches('converting_touches', 'order_key') }}
 
 ),
 
