@@ -21,10 +21,11 @@
 {#-
     Custom strategy: delete every row of the batch's records, insert the batch's live rows.
     A model configured with `log_replaced_rows` (the SQL of a row key) first appends each row it
-    deletes to audit.replaced_rows, with its customer and the batch's processed_through_utc, and
-    drops its entries older than var('replaced_rows_retention_days'): the models built from it
-    read there whose rows a night replaced or deleted (replaced_rows_since_watermark), where
-    they would otherwise compare their whole input with what they hold.
+    deletes to audit.replaced_rows, with its customer and the batch's processed_through_utc: the
+    models built from it read there whose rows a night replaced or deleted
+    (replaced_rows_since_watermark), where they would otherwise compare their whole input with
+    what they hold. Its entries older than var('replaced_rows_retention_days') go, leaving a
+    marker (row_key '*') with the newest stamp gone: the log is incomplete up to it.
 -#}
 {% macro get_incremental_replace_records_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -43,26 +44,70 @@
     {%- endset -%}
     {%- set logged_key = config.get('log_replaced_rows') -%}
     {%- if logged_key %}
-    {%- set batch_stamp = '(select max(processed_through_utc) from ' ~ batch ~ ')' %}
-    delete from {{ source('audit', 'replaced_rows') }}
-    where
-        model_name = '{{ target.identifier }}'
-        and replaced_through_utc < {{ dbt.dateadd(
-            'day', -var('replaced_rows_retention_days'), batch_stamp) }};
-    insert into {{ source('audit', 'replaced_rows') }}
-        (model_name, row_key, customer_id, replaced_through_utc)
+    {%- set log = source('audit', 'replaced_rows') %}
+    {%- set this_model = "model_name = '" ~ target.identifier ~ "'" %}
+    {%- set expired = 'replaced_through_utc < ' ~ dbt.dateadd('day',
+        -var('replaced_rows_retention_days'),
+        '(select max(processed_through_utc) from ' ~ batch ~ ')') %}
+    insert into {{ log }} (model_name, row_key, customer_id, replaced_through_utc)
     select
         '{{ target.identifier }}',
         {{ logged_key }},
         customer_id,
-        {{ batch_stamp }}
+        (select max(processed_through_utc) from {{ batch }})
     from {{ target }}
     where {{ in_batch }};
+    insert into {{ log }} (model_name, row_key, customer_id, replaced_through_utc)
+    select '{{ target.identifier }}', '*', null, max(replaced_through_utc)
+    from {{ log }}
+    where {{ this_model }} and {{ expired }}
+    having count(*) > 0;
+    delete from {{ log }}
+    where
+        {{ this_model }}
+        and {{ expired }}
+        and not (
+            row_key = '*'
+            and replaced_through_utc = (
+                select max(replaced_through_utc) from {{ log }}
+                where {{ this_model }} and row_key = '*'
+            )
+        );
     {%- endif %}
     delete from {{ target }}
     where {{ in_batch }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ batch }} where not _is_tombstone
+{%- endmacro %}
+
+{#-
+    Pre-hook of every model (dbt_project.yml), acting for those configured with
+    `log_replaced_rows`: a build that is not incremental (first build, --full-refresh) deletes
+    nothing through the strategy, so it logs nothing; it leaves a marker (row_key '*') stamped
+    with the changes it applies: the log is incomplete up to it, and a model reading it that was
+    built before stops instead of missing deletions.
+-#}
+{% macro mark_replaced_rows_incomplete_on_full_build() -%}
+    {%- if config.get('log_replaced_rows') and not is_incremental() and target.type == 'duckdb' %}
+    insert into {{ source('audit', 'replaced_rows') }}
+        (model_name, row_key, customer_id, replaced_through_utc)
+    select '{{ this.identifier }}', '*', null, {{ changes_through(with_identity=true) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- on-run-start: the log of replaced rows (DuckDB only: elsewhere the models are tables). -#}
+{% macro create_replaced_rows_log() -%}
+    {%- if target.type == 'duckdb' %}
+    create schema if not exists audit;
+    create table if not exists audit.replaced_rows (
+        model_name varchar not null,
+        row_key varchar not null,  -- '*': a marker, the log is incomplete up to its stamp
+        customer_id varchar,
+        replaced_through_utc timestamp not null  -- processed_through_utc of the deleting batch
+    )
+    {%- else %}
+    select 1 as nothing_to_create
+    {%- endif %}
 {%- endmacro %}
 
 {#- The newest change this model has applied; everything recorded later is still to do. -#}
@@ -281,12 +326,10 @@
 {#-
     The rows of `model_name` (an incremental model configured with `log_replaced_rows`) that it
     replaced or deleted after this model's watermark: row_key and the customer they belonged to.
-    A model reading it must be built after `model_name` (ref it). The log keeps
-    var('replaced_rows_retention_days') days: a model whose watermark is older than that must be
-    rebuilt with --full-refresh, and stops here saying so.
+    A model reading it must be built after `model_name` (ref it).
 -#}
 {% macro replaced_rows_since_watermark(model_name) -%}
-    {{- require_replaced_rows_retained(model_name) -}}
+    {{- require_replaced_rows_complete(model_name) -}}
     select row_key, customer_id
     from {{ source('audit', 'replaced_rows') }}
     where
@@ -294,18 +337,26 @@
         and replaced_through_utc > {{ incremental_watermark() }}
 {%- endmacro %}
 
-{% macro require_replaced_rows_retained(model_name) -%}
+{#-
+    Stop when the log of `model_name` is incomplete after this model's watermark (a marker newer
+    than it: `model_name` was rebuilt in full, or entries this model had yet to read expired):
+    this model may hold rows that should be gone. A table that holds nothing has nothing to lose.
+-#}
+{% macro require_replaced_rows_complete(model_name) -%}
     {%- if is_incremental() and execute and this is not string %}
-        {%- set lag = run_query(
-            'select max(processed_through_utc) from ' ~ ref(model_name)
-            ~ ' having max(processed_through_utc) > ' ~ dbt.dateadd(
-                'day', var('replaced_rows_retention_days'), incremental_watermark())
+        {%- set gaps = run_query(
+            "select max(replaced_through_utc) from " ~ source('audit', 'replaced_rows')
+            ~ " where model_name = '" ~ model_name ~ "' and row_key = '*'"
+            ~ " and replaced_through_utc > (select max(processed_through_utc) from " ~ this ~ ")"
+            ~ " having count(*) > 0"
         ) %}
-        {%- if lag.rows | length > 0 %}
+        {%- if gaps.rows | length > 0 %}
             {{- exceptions.raise_compiler_error(
-                this ~ ' was last built more than ' ~ var('replaced_rows_retention_days')
-                ~ ' days of changes before ' ~ model_name ~ ', longer than audit.replaced_rows'
-                ~ ' keeps the rows it replaced: rebuild it once with --full-refresh'
+                'audit.replaced_rows lacks rows ' ~ model_name ~ ' deleted after ' ~ this
+                ~ ' was last built (' ~ model_name ~ ' was rebuilt in full, or the log kept them'
+                ~ ' ' ~ var('replaced_rows_retention_days') ~ ' days, replaced_rows_retention_days):'
+                ~ ' rebuild ' ~ this.identifier ~ ' and the models built from it with'
+                ~ ' --full-refresh (dbt build --full-refresh --select ' ~ this.identifier ~ '+)'
             ) }}
         {%- endif %}
     {%- endif %}

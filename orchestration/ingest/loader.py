@@ -62,14 +62,6 @@ AUDIT_DDL = (
         changed_at TIMESTAMP NOT NULL
     )""",
     PUBLICATIONS_DDL,
-    # Rows an incremental dbt model deleted (replaced or vanished), written by its replace_records
-    # strategy: the models built from it find what a night changed without a whole-table diff.
-    """CREATE TABLE IF NOT EXISTS audit.replaced_rows (
-        model_name VARCHAR NOT NULL,
-        row_key VARCHAR NOT NULL,
-        customer_id VARCHAR,
-        replaced_through_utc TIMESTAMP NOT NULL  -- processed_through_utc of the deleting batch
-    )""",
     """CREATE TABLE IF NOT EXISTS audit.quarantine (
         source VARCHAR NOT NULL,
         partition_day DATE NOT NULL,

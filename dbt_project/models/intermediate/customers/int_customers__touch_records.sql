@@ -8,14 +8,16 @@
     whose customer was re-resolved (their old rows are replaced, or deleted when they resolve to
     no one now). An order whose status changed arrives again in a later export, so its partition
     changed; a member's versions are reprocessed all together, since a version arriving late or
-    vanishing renumbers the others (which one is the sign-up).
+    vanishing renumbers the others (which one is the sign-up). The rows it deletes are logged
+    with their customer and record_source only: a member version's id holds the member id,
+    which must not outlive the member's erasure in audit.replaced_rows.
 -#}
 {%- set record_key = ['record_source', 'record_id'] %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=record_key,
-    log_replaced_rows='record_id',
+    log_replaced_rows='record_source',
 ) }}
 -- depends_on: {{ ref('int_identity__observations') }}
 with
