@@ -40,7 +40,8 @@ def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
     conversion, or whose conversions changed, and the non-converting journeys from the window
     an open touch closed into (14% of the journey touch rows in this 2,000-customer world; a
     new open touch that no conversion follows is in no journey yet); the attribution credits
-    those customers' and every Markov credit (a sixth of the rows). The lifecycle mart rebuilt
+    those customers', and every Markov credit (a sixth of the rows) only if the night's refit
+    replaced the removal effects in force. The lifecycle mart rebuilt
     every customer's rows from the month the previous build's data ended in, plus the rows of
     customers whose earlier purchases changed: this night opens a month, so that is two of its
     three months."""
@@ -54,8 +55,63 @@ def test_the_nightly_run_reprocessed_only_the_new_day(small_world):
     assert from_cutoff <= shares.pop("marts.customer_lifecycle_monthly") < from_cutoff + 0.1
     assert 0 < shares.pop("intermediate.int_journeys__journey_touches") < 0.25
     assert 0 < shares.pop("marts.fct_journeys") < 0.2
-    assert 1 / 6 < shares.pop("marts.fct_attribution_credits") < 1 / 6 + 5 / 6 * 0.15
+    markov_rebuilt = 1 / 6 if _removal_effects_changed_in_the_night(small_world) else 0
+    assert markov_rebuilt < shares.pop("marts.fct_attribution_credits") < markov_rebuilt + 0.15
     assert all(0 < share < 0.1 for share in shares.values()), shares
+
+
+def _removal_effects_changed_in_the_night(world) -> bool:
+    effects = "SELECT channel, removal_effect FROM {}predictions.markov_channel_attribution"
+    with duckdb.connect(str(world.build_copy), read_only=True) as conn:
+        conn.execute(f"ATTACH '{_published_before_the_night(world)}' AS before (READ_ONLY)")
+        (changed,) = conn.execute(
+            f"SELECT count(*) FROM ({effects.format('')} EXCEPT {effects.format('before.')})"
+        ).fetchone()
+    return changed > 0
+
+
+def _markov_credit(warehouse, credit_key: str):
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(
+            "SELECT credited_revenue_cny FROM marts.fct_attribution_credits WHERE credit_key = ?",
+            [credit_key],
+        ).fetchone()[0]
+
+
+def test_markov_credits_are_rebuilt_when_the_removal_effects_in_force_change(small_world, tmp_path):
+    """With nothing new and the removal effects as they were, a night leaves every markov credit
+    as it is (one altered by hand stays altered); once one channel's effect changes, it rebuilds
+    every markov credit, as a full refresh would."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy2(small_world.build_copy, copy)
+    with duckdb.connect(str(copy)) as conn:
+        credit_key, channel, revenue = conn.execute(
+            "SELECT credit_key, channel, credited_revenue_cny FROM marts.fct_attribution_credits"
+            " WHERE attribution_model = 'markov' AND journey_touch_count > 1"
+            " ORDER BY credit_key LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "UPDATE marts.fct_attribution_credits SET credited_revenue_cny = ?"
+            " WHERE credit_key = ?",
+            [revenue + 1, credit_key],
+        )
+    assert run_dbt(copy, "run", "--select", "fct_attribution_credits").returncode == 0
+    assert _markov_credit(copy, credit_key) == revenue + 1
+
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute(
+            "UPDATE predictions.markov_channel_attribution SET removal_effect = removal_effect / 2"
+            " WHERE channel = ?",
+            [channel],
+        )
+    night = run_dbt(copy, "run", "--select", "fct_attribution_credits")
+    assert night.returncode == 0, night.stdout[-4000:]
+    assert _markov_credit(copy, credit_key) != revenue + 1
+    full = tmp_path / "full_refresh.duckdb"
+    shutil.copy2(copy, full)
+    rebuilt = run_dbt(full, "run", "--full-refresh", "--select", "fct_attribution_credits")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]
+    assert differences(copy, full)["marts.fct_attribution_credits"] == (0, 0)
 
 
 def test_the_nightly_run_equals_a_full_refresh(small_world, tmp_path):

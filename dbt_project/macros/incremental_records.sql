@@ -250,19 +250,20 @@
 {%- endmacro %}
 
 {#-
-    A table built by a version in which this model was not incremental (or lacked the column)
-    holds no processed_through_utc: say so instead of failing to bind. In a unit test `this` is
-    the name of a fixture, not a table of the warehouse: nothing to check.
+    A table built by a version in which this model was not incremental (or lacked a column the
+    incremental run reads, `columns`) cannot be continued: say so instead of failing to bind. In
+    a unit test `this` is the name of a fixture, not a table of the warehouse: nothing to check.
 -#}
-{% macro require_record_bookkeeping() -%}
+{% macro require_record_bookkeeping(columns=['processed_through_utc']) -%}
     {%- if is_incremental() and execute and this is not string %}
         {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
-        {%- if 'processed_through_utc' not in held %}
+        {%- set missing = columns | reject('in', held) | list %}
+        {%- if missing %}
             {{- exceptions.raise_compiler_error(
-                this ~ ' was built without processed_through_utc, by a version in which it was'
-                ~ ' not incremental: rebuild it once with --full-refresh (python -m'
-                ~ ' orchestration.run_pipeline --full-refresh, or full_refresh: true in the'
-                ~ ' Launchpad config of the dbt steps)'
+                this ~ ' was built without ' ~ missing | join(', ') ~ ', by a version in which'
+                ~ ' it was not incremental or did not keep it: rebuild it once with'
+                ~ ' --full-refresh (python -m orchestration.run_pipeline --full-refresh, or'
+                ~ ' full_refresh: true in the Launchpad config of the dbt steps)'
             ) }}
         {%- endif %}
     {%- endif %}

@@ -4,17 +4,21 @@ Reads the distinct journey paths with their converting and non-converting counts
 the dbt model `marts.journey_paths_for_markov`, credits conversions and revenue to channels by
 removal effect (`markov_attribution`) and writes `predictions.markov_channel_attribution`, which
 dbt reads back as the source `predictions.markov_channel_attribution` (fct_attribution_credits,
-the ROI marts).
+the ROI marts). The chain is refitted every run; its removal effects replace those in force only
+when they moved by more than the refit tolerance (`removal_effects_in_force`), so a night whose
+journeys barely move the chain leaves every markov credit as it is.
 """
 
-from __future__ import annotations
-
 import pandas as pd
-from dagster import AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetKey, Config, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
-from orchestration.journeys.markov import markov_attribution
-from orchestration.warehouse_tables import replace_table
+from orchestration.journeys.markov import (
+    credit_by_removal_effects,
+    markov_attribution,
+    removal_effects_in_force,
+)
+from orchestration.warehouse_tables import replace_table, table_exists
 
 MARKOV_ATTRIBUTION = AssetKey(["predictions", "markov_channel_attribution"])
 JOURNEY_PATHS = AssetKey(["marts", "journey_paths_for_markov"])
@@ -48,13 +52,14 @@ def read_paths(frame: pd.DataFrame) -> pd.DataFrame:
     return paths[["path", "conversions", "non_conversions", "revenue"]]
 
 
-def channel_attribution(paths: pd.DataFrame) -> pd.DataFrame:
-    """markov_attribution plus each channel's exposure: journeys on which it appears and touches.
+def channel_attribution(paths: pd.DataFrame, removal_effects: pd.Series) -> pd.DataFrame:
+    """The conversions and revenue of `paths` credited by the removal effects (channel -> effect),
+    plus each channel's exposure: journeys on which it appears and touches.
 
     `attributed_conversions_per_touch` is the channel's efficiency: the conversions the removal
     effect credits to it per touch it made (comparable across channels of different reach).
     """
-    attribution = markov_attribution(paths).rename(
+    attribution = credit_by_removal_effects(removal_effects, paths).rename(
         columns={"attributed_revenue": "attributed_revenue_cny"}
     )
     weight = paths["conversions"] + paths["non_conversions"]
@@ -90,6 +95,30 @@ def channel_attribution(paths: pd.DataFrame) -> pd.DataFrame:
     return attribution[OUTPUT_COLUMNS]
 
 
+class MarkovRefitConfig(Config):
+    """Launchpad option: how far a refit may move any channel's removal effect and still leave
+    the effects in force (and so every markov credit) as they are; 0 adopts every refit."""
+
+    refit_tolerance: float = 0.005
+
+
+def _removal_effects_in_force(conn) -> pd.Series | None:
+    if not table_exists(conn, "predictions", "markov_channel_attribution"):
+        return None
+    frame = conn.execute(
+        "SELECT channel, removal_effect FROM predictions.markov_channel_attribution"
+    ).df()
+    return frame.set_index("channel")["removal_effect"].astype(float)
+
+
+def _largest_change(refitted: pd.Series, in_force: pd.Series | None) -> float | None:
+    """The largest move of a channel's removal effect the refit shows (None on a first fit)."""
+    if in_force is None:
+        return None
+    change = (refitted - in_force.reindex(refitted.index)).abs().max()
+    return None if pd.isna(change) else float(change)
+
+
 def _write(conn, table: pd.DataFrame) -> None:
     replace_table(
         conn, "predictions", "markov_channel_attribution", table[OUTPUT_COLUMNS], MARKOV_TYPES
@@ -104,11 +133,20 @@ def _write(conn, table: pd.DataFrame) -> None:
     description="Channel attribution by a first-order Markov chain over converting and "
     "non-converting journeys: removal effect, share, attributed conversions and revenue.",
 )
-def markov_channel_attribution(warehouse: DuckDBResource) -> MaterializeResult:
+def markov_channel_attribution(
+    warehouse: DuckDBResource, config: MarkovRefitConfig
+) -> MaterializeResult:
     with warehouse.get_connection() as conn:
         paths = read_paths(conn.execute(PATHS_SQL).df())
+        refitted = (
+            markov_attribution(paths).set_index("channel")["removal_effect"]
+            if len(paths)
+            else pd.Series(dtype=float)
+        )
+        in_force = _removal_effects_in_force(conn)
+        effects, adopted = removal_effects_in_force(refitted, in_force, config.refit_tolerance)
         table = (
-            channel_attribution(paths)
+            channel_attribution(paths, effects)
             if len(paths)
             else pd.DataFrame({column: [] for column in OUTPUT_COLUMNS})
         )
@@ -116,6 +154,8 @@ def markov_channel_attribution(warehouse: DuckDBResource) -> MaterializeResult:
     ranked = table.sort_values("share", ascending=False)
     return MaterializeResult(
         metadata={
+            "refit_adopted": adopted,
+            "refit_largest_change": _largest_change(refitted, in_force),
             "paths": len(paths),
             "conversions": int(paths["conversions"].sum()) if len(paths) else 0,
             "non_conversions": int(paths["non_conversions"].sum()) if len(paths) else 0,

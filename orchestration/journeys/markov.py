@@ -48,21 +48,48 @@ def markov_attribution(paths: pd.DataFrame) -> pd.DataFrame:
     channels = sorted({channel for path in paths["path"] for channel in path})
     transient, to_conversion = _transition_probabilities(paths, channels)
     base = _conversion_probability(transient, to_conversion)
-    removal_effects = np.array(
-        [_removal_effect(transient, to_conversion, base, i + 1) for i in range(len(channels))]
+    removal_effects = pd.Series(
+        [_removal_effect(transient, to_conversion, base, i + 1) for i in range(len(channels))],
+        index=channels,
+        dtype=float,
     )
-    total_effect = removal_effects.sum()
-    shares = removal_effects / total_effect if total_effect > 0 else np.zeros(len(channels))
+    return credit_by_removal_effects(removal_effects, paths)
+
+
+def credit_by_removal_effects(removal_effects: pd.Series, paths: pd.DataFrame) -> pd.DataFrame:
+    """Each channel's share of the removal effects (channel -> effect) and that share of the
+    conversions and revenue of `paths`."""
+    channels = sorted(removal_effects.index)
+    effects = removal_effects.reindex(channels).to_numpy(dtype=float)
+    total_effect = effects.sum()
+    shares = effects / total_effect if total_effect > 0 else np.zeros(len(channels))
     return pd.DataFrame(
         {
             "channel": channels,
-            "removal_effect": removal_effects,
+            "removal_effect": effects,
             "share": shares,
             "attributed_conversions": shares * paths["conversions"].sum(),
             "attributed_revenue": shares * paths["revenue"].sum(),
         },
         columns=ATTRIBUTION_COLUMNS,
     )
+
+
+def removal_effects_in_force(
+    refitted: pd.Series, in_force: pd.Series | None, tolerance: float
+) -> tuple[pd.Series, bool]:
+    """The removal effects (channel -> effect) to credit with, and whether they are the refit.
+
+    The effects in force stay while the refit has the same channels and moves none of them by
+    more than `tolerance`: a day's journeys barely move a chain fitted on all of them, and every
+    markov credit is computed again whenever the effects change. The drift is measured from the
+    effects in force, so small nightly moves add up until they cross the tolerance."""
+    if in_force is None or set(in_force.index) != set(refitted.index):
+        return refitted, True
+    drift = (refitted - in_force.reindex(refitted.index)).abs().max()
+    if drift > tolerance:
+        return refitted, True
+    return in_force.reindex(refitted.index), False
 
 
 def _check_paths(paths: pd.DataFrame) -> None:

@@ -100,6 +100,48 @@ def test_markov_asset_counts_channel_exposure(markov_table):
     )
 
 
+def _refit(database, paths: list[tuple], tolerance: float) -> pd.DataFrame:
+    with duckdb.connect(str(database)) as conn:
+        conn.execute("DELETE FROM marts.journey_paths_for_markov")
+        conn.executemany("INSERT INTO marts.journey_paths_for_markov VALUES (?, ?, ?, ?)", paths)
+    config = {"refit_tolerance": tolerance}
+    result = materialize(
+        [markov_channel_attribution],
+        resources={"warehouse": DuckDBResource(database=str(database))},
+        run_config={"ops": {"predictions__markov_channel_attribution": {"config": config}}},
+    )
+    assert result.success
+    with duckdb.connect(str(database), read_only=True) as conn:
+        table = conn.execute("SELECT * FROM predictions.markov_channel_attribution").df()
+    return table.set_index("channel").sort_index()
+
+
+def _paths(rows: list[tuple]) -> pd.DataFrame:
+    return read_paths(
+        pd.DataFrame(rows, columns=["path", "conversions", "non_conversions", "revenue"])
+    )
+
+
+def test_a_refit_within_the_tolerance_keeps_the_effects_and_credits_the_new_totals(tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    _warehouse_with_paths(database)
+    first = _refit(database, PATH_ROWS, tolerance=0.005)
+    # one more tmall conversion (25 -> 26, 100 CNY more): the chain moves a little
+    next_day = [row if row[0] != "tmall" else ("tmall", 26, 0, 3400.25) for row in PATH_ROWS]
+    refitted = markov_attribution(_paths(next_day)).set_index("channel")["removal_effect"]
+    drift = float((refitted - first["removal_effect"]).abs().max())
+    assert 0 < drift < 0.05
+
+    kept = _refit(database, next_day, tolerance=0.05)
+    assert kept["removal_effect"].to_dict() == first["removal_effect"].to_dict()
+    conversions = sum(row[1] for row in next_day)
+    np.testing.assert_allclose(kept["attributed_conversions"], first["share"] * conversions)
+    assert kept["attributed_revenue_cny"].sum() == pytest.approx(sum(row[3] for row in next_day))
+
+    adopted = _refit(database, next_day, tolerance=drift / 2)
+    np.testing.assert_allclose(adopted["removal_effect"], refitted.sort_index(), rtol=1e-12)
+
+
 def test_read_paths_splits_the_dbt_path_string():
     frame = pd.DataFrame(
         {

@@ -7,7 +7,9 @@ import pytest
 
 from orchestration.journeys.markov import (
     ATTRIBUTION_COLUMNS,
+    credit_by_removal_effects,
     markov_attribution,
+    removal_effects_in_force,
     rule_based_credits,
 )
 
@@ -35,6 +37,40 @@ def test_removal_effects_on_a_simple_graph():
     assert result["share"].to_dict() == pytest.approx({"A": 0.6, "B": 0.4})
     assert result["attributed_conversions"].to_dict() == pytest.approx({"A": 1.2, "B": 0.8})
     assert result["attributed_revenue"].to_dict() == pytest.approx({"A": 48.0, "B": 32.0})
+
+
+def test_credits_by_given_removal_effects_share_the_paths_totals():
+    # effects A 0.3, B 0.1 -> shares 0.75 / 0.25 of Graph 1's 2 conversions and 80 CNY
+    result = by_channel(credit_by_removal_effects(pd.Series({"B": 0.1, "A": 0.3}), GRAPH_1))
+    assert list(result.index) == ["A", "B"]
+    assert result["share"].to_dict() == pytest.approx({"A": 0.75, "B": 0.25})
+    assert result["attributed_conversions"].to_dict() == pytest.approx({"A": 1.5, "B": 0.5})
+    assert result["attributed_revenue"].to_dict() == pytest.approx({"A": 60.0, "B": 20.0})
+
+
+IN_FORCE = pd.Series({"A": 0.75, "B": 0.5})
+
+
+@pytest.mark.parametrize(
+    ("refitted", "in_force", "tolerance", "kept"),
+    [
+        ({"A": 0.752, "B": 0.497}, IN_FORCE, 0.005, True),  # moved 0.002 and 0.003
+        ({"A": 0.752, "B": 0.494}, IN_FORCE, 0.005, False),  # B moved 0.006
+        ({"A": 0.75, "B": 0.5}, IN_FORCE, 0.0, True),  # no move at all
+        ({"A": 0.751, "B": 0.5}, IN_FORCE, 0.0, False),  # tolerance 0 adopts any move
+        ({"A": 0.75, "B": 0.5, "C": 0.0}, IN_FORCE, 1.0, False),  # a new channel
+        ({"A": 0.75}, IN_FORCE, 1.0, False),  # a channel gone
+        ({"A": 0.75, "B": 0.5}, None, 1.0, False),  # the first fit
+    ],
+)
+def test_removal_effects_stay_in_force_until_a_refit_moves_one_beyond_the_tolerance(
+    refitted, in_force, tolerance, kept
+):
+    refit = pd.Series(refitted)
+    effects, adopted = removal_effects_in_force(refit, in_force, tolerance)
+    assert adopted is not kept
+    expected = in_force if kept else refit
+    assert effects.to_dict() == expected.to_dict()
 
 
 # Graph 2, with a loop A → B → A and a channel C that never leads to a conversion:

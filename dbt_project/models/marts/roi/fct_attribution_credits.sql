@@ -11,10 +11,11 @@
     The share is taken as a decimal (12 places) before it multiplies the revenue: rounding a
     double at a half cent (121.00 × 0.025) differs between engines (DuckDB, Spark); a decimal
     rounds the same everywhere.
-    Incremental: the five rule-based models depend on one customer's journeys only, so a night
-    rebuilds their credits for the customers whose journey touches int_journeys__journey_touches
-    rebuilt or removed; the Markov removal effects are refitted on every journey each night, so
-    every markov credit is rebuilt.
+    Incremental: every model's credits depend on one customer's journeys only (and markov's on
+    the removal effects), so a night rebuilds the credits of the customers whose journey touches
+    int_journeys__journey_touches rebuilt or removed; and every markov credit when the removal
+    effects in force changed since the credits were built (each markov credit keeps the effect
+    it used, markov_removal_effect).
 -#}
 {%- set record_key = ['customer_id', 'attribution_model'] %}
 {{ config(
@@ -35,11 +36,40 @@ converting_touches as (
     where is_converting
 
 ),
+
+markov_channels as (
+
+    select * from {{ source('predictions', 'markov_channel_attribution') }}
+
+),
 {%- if is_incremental() %}
+{{- require_record_bookkeeping(['processed_through_utc', 'markov_removal_effect']) }}
 
 customers_to_rebuild as (
 
     {{ customers_with_rebuilt_journey_touches('converting_touches', 'order_key') }}
+
+),
+
+credited_markov_effects as (
+
+    select distinct
+        channel,
+        markov_removal_effect
+    from {{ this }}
+    where attribution_model = 'markov'
+
+),
+
+markov_effects_changed as (
+
+    select count(*) > 0 as is_changed
+    from credited_markov_effects
+    left join markov_channels
+        on credited_markov_effects.channel = markov_channels.channel
+    where
+        credited_markov_effects.markov_removal_effect
+        is distinct from coalesce(markov_channels.removal_effect, 0)
 
 ),
 
@@ -65,12 +95,6 @@ journey_touches as (
 ),
 {%- endif %}
 
-markov_channels as (
-
-    select * from {{ source('predictions', 'markov_channel_attribution') }}
-
-),
-
 touch_channel_counts as (
 
     select
@@ -91,6 +115,7 @@ markov_weights as (
     select
         order_key,
         touchpoint_key,
+        removal_effect,
         removal_effect / channel_touches_in_journey as markov_raw_weight,
         sum(removal_effect / channel_touches_in_journey) over (
             partition by order_key
@@ -123,7 +148,8 @@ weighted as (
         case
             when markov_weights.markov_journey_weight > 0 then markov_weights.markov_raw_weight
             else 1.0
-        end as markov_weight
+        end as markov_weight,
+        markov_weights.removal_effect as markov_removal_effect
     from journey_touches
     inner join markov_weights
         on
@@ -141,8 +167,9 @@ unpivoted as (
         '{{ model }}' as attribution_model,
         {{ model }}_weight as weight
     from weighted
-    {%- if model != 'markov' %}
     where is_rebuilt
+    {%- if model == 'markov' and is_incremental() %}
+        or (select is_changed from markov_effects_changed)
     {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -237,7 +264,10 @@ credit_rows as (
         weighted.is_first_purchase,
         cast(weighted.revenue_cny as decimal(18, 2)) as revenue_cny,
         credited.credit_share,
-        cast(credited.credited_revenue_cny as decimal(18, 2)) as credited_revenue_cny
+        cast(credited.credited_revenue_cny as decimal(18, 2)) as credited_revenue_cny,
+        case
+            when credited.attribution_model = 'markov' then weighted.markov_removal_effect
+        end as markov_removal_effect
     from credited
     inner join weighted
         on
@@ -248,6 +278,7 @@ credit_rows as (
 
 {{ replace_records_batch('credit_rows',
     "this_rows.customer_id in (select customer_id from customers_to_rebuild)"
-    ~ " or this_rows.attribution_model = 'markov'",
+    ~ " or (this_rows.attribution_model = 'markov'"
+    ~ " and (select is_changed from markov_effects_changed))",
     with_identity=true,
     record_key=record_key) }}
