@@ -120,13 +120,19 @@ def print_summary(counts, outcomes, elapsed: float) -> None:
 
 
 def full_refresh_config(job) -> dict:
-    """Run config setting full_refresh on every step that builds incrementally: the steps the
-    dbt assets are split into, the canonicalisation of identifiers and the erasure scan."""
+    """Run config setting full_refresh on every step that builds incrementally or keeps state
+    from the previous build: the steps the dbt assets are split into, the canonicalisation of
+    identifiers, the erasure scan and the Markov removal effects in force."""
     steps = [
         name
         for name in job.graph.node_names()
         if name.startswith("dbt_models")
-        or name in ("identity__identifier_canonical_forms", "privacy__erasure")
+        or name
+        in (
+            "identity__identifier_canonical_forms",
+            "privacy__erasure",
+            "predictions__markov_channel_attribution",
+        )
     ]
     return {"ops": {name: {"config": {"full_refresh": True}} for name in steps}}
 

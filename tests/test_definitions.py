@@ -84,6 +84,7 @@ def test_full_refresh_is_valid_config_for_every_incremental_step():
         config = full_refresh_config(job)
         assert "identity__identifier_canonical_forms" in config["ops"]
         assert "privacy__erasure" in config["ops"]
+        assert "predictions__markov_channel_attribution" in config["ops"]
         assert sum(op.startswith("dbt_models") for op in config["ops"]) >= 1
         validate_run_config(job, config)
 

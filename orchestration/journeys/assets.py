@@ -96,10 +96,12 @@ def channel_attribution(paths: pd.DataFrame, removal_effects: pd.Series) -> pd.D
 
 
 class MarkovRefitConfig(Config):
-    """Launchpad option: how far a refit may move any channel's removal effect and still leave
-    the effects in force (and so every markov credit) as they are; 0 adopts every refit."""
+    """Launchpad options: how far a refit may move any channel's removal effect and still leave
+    the effects in force (and so every markov credit) as they are; 0 adopts every refit, and so
+    does a full refresh, which must build what a new warehouse would."""
 
     refit_tolerance: float = 0.005
+    full_refresh: bool = False
 
 
 def _removal_effects_in_force(conn) -> pd.Series | None:
@@ -143,7 +145,7 @@ def markov_channel_attribution(
             if len(paths)
             else pd.Series(dtype=float)
         )
-        in_force = _removal_effects_in_force(conn)
+        in_force = None if config.full_refresh else _removal_effects_in_force(conn)
         effects, adopted = removal_effects_in_force(refitted, in_force, config.refit_tolerance)
         table = (
             channel_attribution(paths, effects)

@@ -100,11 +100,14 @@ def test_markov_asset_counts_channel_exposure(markov_table):
     )
 
 
-def _refit(database, paths: list[tuple], tolerance: float) -> pd.DataFrame:
+# PATH_ROWS a day later: one more tmall conversion (25 -> 26, 100 CNY more), a small move
+NEXT_DAY = [row if row[0] != "tmall" else ("tmall", 26, 0, 3400.25) for row in PATH_ROWS]
+
+
+def _refit(database, paths: list[tuple], **config) -> pd.DataFrame:
     with duckdb.connect(str(database)) as conn:
         conn.execute("DELETE FROM marts.journey_paths_for_markov")
         conn.executemany("INSERT INTO marts.journey_paths_for_markov VALUES (?, ?, ?, ?)", paths)
-    config = {"refit_tolerance": tolerance}
     result = materialize(
         [markov_channel_attribution],
         resources={"warehouse": DuckDBResource(database=str(database))},
@@ -125,21 +128,30 @@ def _paths(rows: list[tuple]) -> pd.DataFrame:
 def test_a_refit_within_the_tolerance_keeps_the_effects_and_credits_the_new_totals(tmp_path):
     database = tmp_path / "warehouse.duckdb"
     _warehouse_with_paths(database)
-    first = _refit(database, PATH_ROWS, tolerance=0.005)
-    # one more tmall conversion (25 -> 26, 100 CNY more): the chain moves a little
-    next_day = [row if row[0] != "tmall" else ("tmall", 26, 0, 3400.25) for row in PATH_ROWS]
-    refitted = markov_attribution(_paths(next_day)).set_index("channel")["removal_effect"]
+    first = _refit(database, PATH_ROWS, refit_tolerance=0.005)
+    refitted = markov_attribution(_paths(NEXT_DAY)).set_index("channel")["removal_effect"]
     drift = float((refitted - first["removal_effect"]).abs().max())
     assert 0 < drift < 0.05
 
-    kept = _refit(database, next_day, tolerance=0.05)
+    kept = _refit(database, NEXT_DAY, refit_tolerance=0.05)
     assert kept["removal_effect"].to_dict() == first["removal_effect"].to_dict()
-    conversions = sum(row[1] for row in next_day)
+    conversions = sum(row[1] for row in NEXT_DAY)
     np.testing.assert_allclose(kept["attributed_conversions"], first["share"] * conversions)
-    assert kept["attributed_revenue_cny"].sum() == pytest.approx(sum(row[3] for row in next_day))
+    assert kept["attributed_revenue_cny"].sum() == pytest.approx(sum(row[3] for row in NEXT_DAY))
 
-    adopted = _refit(database, next_day, tolerance=drift / 2)
+    adopted = _refit(database, NEXT_DAY, refit_tolerance=drift / 2)
     np.testing.assert_allclose(adopted["removal_effect"], refitted.sort_index(), rtol=1e-12)
+
+
+def test_a_full_refresh_adopts_the_refit_whatever_it_moved(tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    _warehouse_with_paths(database)
+    first = _refit(database, PATH_ROWS)
+    refitted = markov_attribution(_paths(NEXT_DAY)).set_index("channel")["removal_effect"]
+    kept = _refit(database, NEXT_DAY, refit_tolerance=1.0)
+    assert kept["removal_effect"].to_dict() == first["removal_effect"].to_dict()
+    rebuilt = _refit(database, NEXT_DAY, refit_tolerance=1.0, full_refresh=True)
+    np.testing.assert_allclose(rebuilt["removal_effect"], refitted.sort_index(), rtol=1e-12)
 
 
 def test_read_paths_splits_the_dbt_path_string():
