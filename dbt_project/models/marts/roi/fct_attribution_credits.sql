@@ -73,6 +73,8 @@ markov_effects_changed as (
 
 ),
 
+-- the touches of the customers rebuilt, and every other converting touch only when the markov
+-- credits are: the weights below are windows over every touch they are given
 journey_touches as (
 
     select
@@ -81,6 +83,9 @@ journey_touches as (
     from converting_touches
     left join customers_to_rebuild
         on converting_touches.customer_id = customers_to_rebuild.customer_id
+    where
+        customers_to_rebuild.customer_id is not null
+        or (select is_changed from markov_effects_changed)
 
 ),
 {%- else %}
@@ -167,9 +172,8 @@ unpivoted as (
         '{{ model }}' as attribution_model,
         {{ model }}_weight as weight
     from weighted
+    {%- if model != 'markov' %}
     where is_rebuilt
-    {%- if model == 'markov' and is_incremental() %}
-        or (select is_changed from markov_effects_changed)
     {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
