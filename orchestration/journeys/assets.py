@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.journeys.markov import (
     credit_by_removal_effects,
+    largest_move,
     markov_attribution,
     removal_effects_in_force,
 )
@@ -113,14 +114,6 @@ def _removal_effects_in_force(conn) -> pd.Series | None:
     return frame.set_index("channel")["removal_effect"].astype(float)
 
 
-def _largest_change(refitted: pd.Series, in_force: pd.Series | None) -> float | None:
-    """The largest move of a channel's removal effect the refit shows (None on a first fit)."""
-    if in_force is None:
-        return None
-    change = (refitted - in_force.reindex(refitted.index)).abs().max()
-    return None if pd.isna(change) else float(change)
-
-
 def _write(conn, table: pd.DataFrame) -> None:
     replace_table(
         conn, "predictions", "markov_channel_attribution", table[OUTPUT_COLUMNS], MARKOV_TYPES
@@ -157,7 +150,7 @@ def markov_channel_attribution(
     return MaterializeResult(
         metadata={
             "refit_adopted": adopted,
-            "refit_largest_change": _largest_change(refitted, in_force),
+            "refit_largest_change": largest_move(refitted, in_force),
             "paths": len(paths),
             "conversions": int(paths["conversions"].sum()) if len(paths) else 0,
             "non_conversions": int(paths["non_conversions"].sum()) if len(paths) else 0,

@@ -86,10 +86,19 @@ def removal_effects_in_force(
     effects in force, so small nightly moves add up until they cross the tolerance."""
     if in_force is None or set(in_force.index) != set(refitted.index):
         return refitted, True
-    drift = (refitted - in_force.reindex(refitted.index)).abs().max()
-    if drift > tolerance:
+    move = largest_move(refitted, in_force)  # None only when both have no channel
+    if move is not None and move > tolerance:
         return refitted, True
     return in_force.reindex(refitted.index), False
+
+
+def largest_move(refitted: pd.Series, in_force: pd.Series | None) -> float | None:
+    """The largest move of a channel's removal effect from those in force to the refit, over
+    the channels both have (None on a first fit or with none in common)."""
+    if in_force is None:
+        return None
+    move = (refitted - in_force.reindex(refitted.index)).abs().max()
+    return None if pd.isna(move) else float(move)
 
 
 def _check_paths(paths: pd.DataFrame) -> None:
