@@ -8,7 +8,7 @@
     - recent_buyer: the customer bought the campaign's promoted category in a valid sale within
       var('waste_recent_purchase_days') days before the touch;
     - over_frequency_cap: the touch is beyond the customer's var('touch_frequency_cap_per_month')-th
-      marketing touch of the local month.
+      marketing touch of the local month (numbered by int_journeys__numbered_campaign_touches).
     Anonymous touches carry spend but cannot be judged: never waste.
 -#}
 {%- set recent_days = var('waste_recent_purchase_days') %}
@@ -51,9 +51,15 @@ order_lines as (
 
 ),
 
--- a touch is numbered among its customer's identified marketing touches of the month (the flag
--- in the partition keeps the others out of it)
-numbered_touches as (
+numbered_campaign_touches as (
+
+    select * from {{ ref('int_journeys__numbered_campaign_touches') }}
+
+),
+
+-- the identified marketing touches come numbered; the others (anonymous touches, and the
+-- purchases a platform credits to a campaign) have no month number
+campaign_touches as (
 
     select
         touchpoint_key,
@@ -63,28 +69,24 @@ numbered_touches as (
         campaign_id,
         touched_at_local,
         touch_date_local,
-        case
-            when is_marketing_touch and customer_id is not null
-                then row_number() over (
-                    partition by
-                        customer_id,
-                        touch_month,
-                        is_marketing_touch and customer_id is not null
-                    order by touched_at_local asc, touchpoint_key asc
-                )
-        end as month_touch_number
+        month_touch_number
+    from numbered_campaign_touches
+
+    union all
+
+    select
+        touchpoint_key,
+        customer_id,
+        channel,
+        touchpoint_type,
+        campaign_id,
+        touched_at_local,
+        touch_date_local,
+        cast(null as {{ dbt.type_bigint() }}) as month_touch_number
     from touchpoints
     where
-        (is_marketing_touch and customer_id is not null)
-        or campaign_id is not null
-
-),
-
-campaign_touches as (
-
-    select *
-    from numbered_touches
-    where campaign_id is not null
+        campaign_id is not null
+        and not (is_marketing_touch and customer_id is not null)
 
 ),
 
