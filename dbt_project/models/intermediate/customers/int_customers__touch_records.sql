@@ -19,7 +19,6 @@
     unique_key=record_key,
     log_replaced_rows='record_source',
 ) }}
--- depends_on: {{ ref('int_identity__observations') }}
 with
 
 record_customers as (

@@ -16,8 +16,6 @@
     unique_key=record_key,
     log_replaced_rows='touchpoint_key',
 ) }}
--- depends_on: {{ ref('int_identity__observations') }}
-
 
 with
 {%- if is_incremental() %}
