@@ -21,7 +21,7 @@
 {%- set lookback_days = var('attribution_lookback_days') %}
 with
 
-touchpoints as (
+touchpoints as {{ inlined() }} (
 
     select * from {{ ref('fct_touchpoints') }}
 

@@ -16,7 +16,7 @@
 ) }}
 with
 
-all_journey_touches as (
+all_journey_touches as {{ inlined() }} (
 
     select * from {{ ref('int_journeys__journey_touches') }}
 

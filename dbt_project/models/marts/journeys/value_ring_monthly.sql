@@ -14,7 +14,7 @@
 {%- set stages = ['acquisition', 'conversion', 'purchase', 'retention', 'activity', 'referral'] %}
 with
 
-touchpoints as (
+touchpoints as {{ inlined() }} (
 
     select * from {{ ref('fct_touchpoints') }}
     where customer_id is not null

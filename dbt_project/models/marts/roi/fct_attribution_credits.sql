@@ -30,7 +30,7 @@
 ] %}
 with
 
-converting_touches as (
+converting_touches as {{ inlined() }} (
 
     select * from {{ ref('int_journeys__journey_touches') }}
     where is_converting
