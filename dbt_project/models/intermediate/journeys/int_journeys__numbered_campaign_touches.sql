@@ -118,17 +118,7 @@ numbered as (
 
 numbered_campaign_touches as (
 
-    select
-        touchpoint_key,
-        customer_id,
-        channel,
-        touchpoint_type,
-        campaign_id,
-        touched_at_local,
-        touch_date_local,
-        touch_month,
-        month_touch_number
-    from numbered
+    select * from numbered
     where campaign_id is not null
 
 )
