@@ -21,7 +21,8 @@
 {#-
     Custom strategy: delete every row of the batch's records, insert the batch's live rows.
     A model configured with `log_replaced_rows` (the SQL of a row key) first appends each row it
-    deletes to audit.replaced_rows, with its customer and the batch's processed_through_utc: the
+    deletes to audit.replaced_rows, with its customer (null for a model without customer_id, as
+    staging) and the batch's processed_through_utc: the
     models built from it read there whose rows a night replaced or deleted
     (replaced_rows_since_watermark), where they would otherwise compare their whole input with
     what they hold. Its entries older than var('replaced_rows_retention_days') go, leaving a
@@ -44,6 +45,7 @@
     {%- endset -%}
     {%- set logged_key = config.get('log_replaced_rows') -%}
     {%- if logged_key %}
+    {%- set has_customer = 'customer_id' in arg_dict['dest_columns'] | map(attribute='name') %}
     {%- set log = source('audit', 'replaced_rows') %}
     {%- set this_model = "model_name = '" ~ target.identifier ~ "'" %}
     {%- set expired = 'replaced_through_utc < ' ~ dbt.dateadd('day',
@@ -53,7 +55,7 @@
     select
         '{{ target.identifier }}',
         {{ logged_key }},
-        customer_id,
+        {{ 'customer_id' if has_customer else 'null' }},
         (select max(processed_through_utc) from {{ batch }})
     from {{ target }}
     where {{ in_batch }};
@@ -85,13 +87,16 @@
     `log_replaced_rows`: a build that is not incremental (first build, --full-refresh) deletes
     nothing through the strategy, so it logs nothing; it leaves a marker (row_key '*') stamped
     with the changes it applies: the log is incomplete up to it, and a model reading it that was
-    built before stops instead of missing deletions.
+    built before stops instead of missing deletions. A staging model is built before the
+    identity step has ever written its changes: the stamp then counts the raw changes only.
 -#}
 {% macro mark_replaced_rows_incomplete_on_full_build() -%}
     {%- if config.get('log_replaced_rows') and not is_incremental() and target.type == 'duckdb' %}
+    {%- set with_identity = execute
+        and load_relation(source('identity', 'identifier_changes')) is not none %}
     insert into {{ source('audit', 'replaced_rows') }}
         (model_name, row_key, customer_id, replaced_through_utc)
-    select '{{ this.identifier }}', '*', null, {{ changes_through(with_identity=true) }}
+    select '{{ this.identifier }}', '*', null, {{ changes_through(with_identity) }}
     {%- endif %}
 {%- endmacro %}
 

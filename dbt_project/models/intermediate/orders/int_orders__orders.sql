@@ -3,18 +3,117 @@
     mini-program, Douyin shop), before refunds. Decides which orders are valid sales and why the
     others are not, credits "buy online, pick up in store" (BOPIS) orders to the online channel
     and the pick-up store to fulfilment. Staging has already collapsed re-exports of one order.
+
+    Incremental by order: a night rebuilds the orders whose receipt, online order or lines
+    staging restaged or deleted (logged in audit.replaced_rows), whose customer was re-resolved,
+    and the online orders a changed receipt hands over, now or before.
 -#}
+{%- set record_key = 'order_key' %}
+{%- set ecom_record_id = dbt.concat(['platform', "':'", 'order_id']) %}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key=record_key,
+    log_replaced_rows=record_key,
+) }}
+
 with
+{%- if is_incremental() %}
+
+changed_records as (
+
+    {%- for staging_model, record_source, record_id in [
+        ('stg_pos__receipts', 'pos_receipt', 'receipt_id'),
+        ('stg_pos__receipt_lines', 'pos_receipt', 'receipt_id'),
+        ('stg_ecom__orders', 'ecom_order', ecom_record_id),
+        ('stg_ecom__order_lines', 'ecom_order', ecom_record_id),
+    ] %}
+    select '{{ record_source }}' as record_source, {{ record_id }} as record_id
+    from {{ ref(staging_model) }}
+    where processed_through_utc > {{ incremental_watermark() }}
+    union
+    select '{{ record_source }}', replaced.row_key
+    from ({{ replaced_rows_since_watermark(staging_model) }}) as replaced
+    union
+    {%- endfor %}
+    select record_source, record_id from {{ ref('int_identity__record_customers') }}
+    where
+        processed_through_utc > {{ incremental_watermark() }}
+        and record_source in ('pos_receipt', 'ecom_order')
+    union
+    select this_rows.record_source, this_rows.record_id from {{ this }} as this_rows
+    where this_rows.customer_id in ({{ customers_with_removed_identifiers() }})
+
+),
+
+-- a receipt handing an online order over sets that order's fulfilment store and hand-over
+changed_receipt_ids as (
+
+    select record_id as receipt_id from changed_records where record_source = 'pos_receipt'
+
+),
+
+records_to_reprocess as (
+
+    select record_source, record_id from changed_records
+    union
+    select 'ecom_order', {{ dbt.concat(['pickup_platform', "':'", 'pickup_order_id']) }}
+    from {{ ref('stg_pos__receipts') }}
+    where
+        pickup_order_id is not null
+        and receipt_id in (select changed_receipt_ids.receipt_id from changed_receipt_ids)
+    union
+    select 'ecom_order', {{ dbt.concat(['pickup_platform', "':'", 'pickup_order_id']) }}
+    from {{ this }}
+    where
+        pickup_order_id is not null
+        and channel = 'pos'
+        and order_id in (select changed_receipt_ids.receipt_id from changed_receipt_ids)
+
+),
+
+receipt_ids_to_reprocess as (
+
+    select record_id from records_to_reprocess where record_source = 'pos_receipt'
+
+),
+
+ecom_records_to_reprocess as (
+
+    select record_id from records_to_reprocess where record_source = 'ecom_order'
+
+),
+{%- endif %}
 
 receipts as (
 
     select * from {{ ref('stg_pos__receipts') }}
+    {%- if is_incremental() %}
+    where receipt_id in (select record_id from receipt_ids_to_reprocess)
+    {%- endif %}
+
+),
+
+-- every receipt handing over an online order: a night's orders may be handed over by old ones
+handover_receipts as (
+
+    select * from {{ ref('stg_pos__receipts') }}
+    {%- if is_incremental() %}
+    where {{ dbt.concat(['pickup_platform', "':'", 'pickup_order_id']) }} in (
+        select record_id from ecom_records_to_reprocess
+    )
+    {%- else %}
+    where pickup_order_id is not null
+    {%- endif %}
 
 ),
 
 online_orders as (
 
     select * from {{ ref('stg_ecom__orders') }}
+    {%- if is_incremental() %}
+    where {{ ecom_record_id }} in (select record_id from ecom_records_to_reprocess)
+    {%- endif %}
 
 ),
 
@@ -27,12 +126,18 @@ record_customers as (
 pos_lines as (
 
     select * from {{ ref('stg_pos__receipt_lines') }}
+    {%- if is_incremental() %}
+    where receipt_id in (select record_id from receipt_ids_to_reprocess)
+    {%- endif %}
 
 ),
 
 online_lines as (
 
     select * from {{ ref('stg_ecom__order_lines') }}
+    {%- if is_incremental() %}
+    where {{ ecom_record_id }} in (select record_id from ecom_records_to_reprocess)
+    {%- endif %}
 
 ),
 
@@ -72,8 +177,7 @@ pickup_handovers as (
             partition by pickup_platform, pickup_order_id
             order by purchased_at_utc, receipt_id
         ) as handover_rank
-    from receipts
-    where pickup_order_id is not null
+    from handover_receipts
 
 ),
 
@@ -190,42 +294,55 @@ classified as (
         end as exclusion_reason
     from with_lines
 
+),
+
+current_orders as (
+
+    select
+        {{ dbt.hash(dbt.concat(['classified.channel', "':'", 'classified.order_id'])) }}
+            as order_key,
+        classified.channel,
+        classified.order_id,
+        classified.record_source,
+        classified.record_id,
+        record_customers.customer_id,
+        classified.store_id,
+        classified.sales_channel,
+        classified.fulfilment_store_id,
+        classified.is_pickup_order,
+        classified.is_pickup_fulfilment,
+        classified.pickup_platform,
+        classified.pickup_order_id,
+        classified.handover_receipt_id,
+        classified.picked_up_at_utc,
+        classified.guide_id,
+        classified.campaign_id,
+        classified.status,
+        classified.is_cancelled,
+        classified.is_test_order,
+        classified.exclusion_reason is null as is_valid_sale,
+        classified.exclusion_reason,
+        classified.gross_amount_cny,
+        classified.discount_amount_cny,
+        classified.net_amount_cny,
+        classified.line_count,
+        classified.lines_amount_cny,
+        classified.ordered_at_utc,
+        classified.ordered_at_local,
+        classified.order_date_local,
+        classified.loaded_at_utc
+    from classified
+    left join record_customers
+        on
+            classified.record_source = record_customers.record_source
+            and classified.record_id = record_customers.record_id
+
 )
 
-select
-    {{ dbt.hash(dbt.concat(['classified.channel', "':'", 'classified.order_id'])) }} as order_key,
-    classified.channel,
-    classified.order_id,
-    classified.record_source,
-    classified.record_id,
-    record_customers.customer_id,
-    classified.store_id,
-    classified.sales_channel,
-    classified.fulfilment_store_id,
-    classified.is_pickup_order,
-    classified.is_pickup_fulfilment,
-    classified.pickup_platform,
-    classified.pickup_order_id,
-    classified.handover_receipt_id,
-    classified.picked_up_at_utc,
-    classified.guide_id,
-    classified.campaign_id,
-    classified.status,
-    classified.is_cancelled,
-    classified.is_test_order,
-    classified.exclusion_reason is null as is_valid_sale,
-    classified.exclusion_reason,
-    classified.gross_amount_cny,
-    classified.discount_amount_cny,
-    classified.net_amount_cny,
-    classified.line_count,
-    classified.lines_amount_cny,
-    classified.ordered_at_utc,
-    classified.ordered_at_local,
-    classified.order_date_local,
-    classified.loaded_at_utc
-from classified
-left join record_customers
-    on
-        classified.record_source = record_customers.record_source
-        and classified.record_id = record_customers.record_id
+{{ replace_records_batch(
+    'current_orders',
+    '(this_rows.record_source, this_rows.record_id) in'
+    ~ ' (select record_source, record_id from records_to_reprocess)',
+    record_key=record_key,
+    with_identity=true,
+) }}

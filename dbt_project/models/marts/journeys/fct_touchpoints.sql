@@ -5,9 +5,9 @@
     carries the resolved customer_id (null when the touch resolves to nobody).
 
     Incremental by touch: a night reprocesses the social events and visits of changed raw
-    partitions and those whose customer was re-resolved. fct_orders is rebuilt every night and
-    a refund can make an old sale invalid, so every purchase is derived again, but only those
-    that differ from the rows held (new, changed, or no longer a valid sale) are replaced.
+    partitions and those whose customer was re-resolved, and derives again the purchases of the
+    orders fct_orders rebuilt or deleted (logged in audit.replaced_rows), replacing only those
+    that differ from the rows held (new, changed, or no longer a valid sale).
 -#}
 {%- set record_key = 'touchpoint_key' %}
 {{ config(
@@ -51,9 +51,24 @@ store_visits as (
 
 ),
 
+{%- if is_incremental() %}
+
+changed_order_keys as (
+
+    select order_key from {{ ref('fct_orders') }}
+    where processed_through_utc > {{ incremental_watermark() }}
+    union
+    select replaced.row_key from ({{ replaced_rows_since_watermark('fct_orders') }}) as replaced
+
+),
+{%- endif %}
+
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {%- if is_incremental() %}
+    where order_key in (select order_key from changed_order_keys)
+    {%- endif %}
 
 ),
 
@@ -177,7 +192,7 @@ purchase_touches as (
 
 {%- if is_incremental() %}
 
--- the purchases held, in the columns purchase_touches derives
+-- the purchases held of the orders rebuilt, in the columns purchase_touches derives
 held_purchases as (
 
     select
@@ -196,7 +211,9 @@ held_purchases as (
         customer_id,
         touchpoint_key
     from {{ this }}
-    where record_source = 'order'
+    where
+        record_source = 'order'
+        and order_key in (select order_key from changed_order_keys)
 
 ),
 

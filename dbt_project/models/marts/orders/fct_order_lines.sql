@@ -2,18 +2,74 @@
     One row per order line of every sales channel (POS receipt lines and online order lines),
     with the order's customer, channel crediting and validity. Line amounts are before the
     order-level discount.
+
+    Incremental by order: a night rebuilds the lines of the orders int_orders__orders rebuilt or
+    deleted and of those whose lines staging restaged or deleted; every line when the product
+    list changed.
 -#}
+{%- set record_key = 'order_line_key' %}
+{%- set pos_order_key = dbt.hash(dbt.concat(["'pos'", "':'", 'receipt_id'])) %}
+{%- set online_order_key = dbt.hash(dbt.concat(['platform', "':'", 'order_id'])) %}
+{{ config(
+    materialized=records_materialization(),
+    incremental_strategy='replace_records',
+    unique_key=record_key,
+) }}
+
 with
+{%- if is_incremental() %}
+
+order_keys_to_reprocess as (
+
+    select order_key from {{ ref('int_orders__orders') }}
+    where processed_through_utc > {{ incremental_watermark() }}
+    union
+    select replaced.row_key from ({{ replaced_rows_since_watermark('int_orders__orders') }}) as replaced
+    {#- the staging logs key a line by its order's record id: the receipt, or platform:order_id #}
+    {%- for staging_model, order_key, logged_order_key in [
+        ('stg_pos__receipt_lines', pos_order_key,
+            dbt.hash(dbt.concat(["'pos'", "':'", 'replaced.row_key']))),
+        ('stg_ecom__order_lines', online_order_key, dbt.hash('replaced.row_key')),
+    ] %}
+    union
+    select {{ order_key }} from {{ ref(staging_model) }}
+    where processed_through_utc > {{ incremental_watermark() }}
+    union
+    select {{ logged_order_key }}
+    from ({{ replaced_rows_since_watermark(staging_model) }}) as replaced
+    {%- endfor %}
+
+),
+
+-- a product's category or list price changed: every line is rebuilt
+products_changed as (
+
+    select count(*) > 0 as is_changed
+    from {{ source('audit', 'partition_changes') }}
+    where source = 'products' and changed_at > {{ incremental_watermark() }}
+
+),
+{%- endif %}
 
 pos_lines as (
 
     select * from {{ ref('stg_pos__receipt_lines') }}
+    {%- if is_incremental() %}
+    where
+        (select is_changed from products_changed)
+        or {{ pos_order_key }} in (select order_key from order_keys_to_reprocess)
+    {%- endif %}
 
 ),
 
 online_lines as (
 
     select * from {{ ref('stg_ecom__order_lines') }}
+    {%- if is_incremental() %}
+    where
+        (select is_changed from products_changed)
+        or {{ online_order_key }} in (select order_key from order_keys_to_reprocess)
+    {%- endif %}
 
 ),
 
@@ -53,40 +109,52 @@ unioned as (
         line_amount_cny
     from online_lines
 
+),
+
+current_lines as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            'unioned.channel', "':'", 'unioned.order_id', "':'",
+            'cast(unioned.line_number as ' ~ dbt.type_string() ~ ')'])) }} as order_line_key,
+        {{ dbt.hash(dbt.concat(['unioned.channel', "':'", 'unioned.order_id'])) }} as order_key,
+        unioned.channel,
+        unioned.order_id,
+        unioned.line_number,
+        unioned.sku_id,
+        products.product_id,
+        products.category,
+        unioned.quantity,
+        unioned.unit_price_cny,
+        unioned.line_amount_cny,
+        products.list_price_cny as standard_price_cny,
+        orders.customer_id,
+        orders.sales_channel,
+        orders.store_id,
+        orders.fulfilment_store_id,
+        orders.is_pickup_order,
+        orders.order_key is not null as has_order,
+        coalesce(orders.is_valid_sale, false) as is_valid_sale,
+        case
+            when orders.order_key is null then 'order_missing'
+            else orders.exclusion_reason
+        end as exclusion_reason,
+        orders.ordered_at_local,
+        orders.order_date_local
+    from unioned
+    left join orders
+        on
+            unioned.channel = orders.channel
+            and unioned.order_id = orders.order_id
+    left join products
+        on unioned.sku_id = products.sku_id
+
 )
 
-select
-    {{ dbt.hash(dbt.concat([
-        'unioned.channel', "':'", 'unioned.order_id', "':'",
-        'cast(unioned.line_number as ' ~ dbt.type_string() ~ ')'])) }} as order_line_key,
-    {{ dbt.hash(dbt.concat(['unioned.channel', "':'", 'unioned.order_id'])) }} as order_key,
-    unioned.channel,
-    unioned.order_id,
-    unioned.line_number,
-    unioned.sku_id,
-    products.product_id,
-    products.category,
-    unioned.quantity,
-    unioned.unit_price_cny,
-    unioned.line_amount_cny,
-    products.list_price_cny as standard_price_cny,
-    orders.customer_id,
-    orders.sales_channel,
-    orders.store_id,
-    orders.fulfilment_store_id,
-    orders.is_pickup_order,
-    orders.order_key is not null as has_order,
-    coalesce(orders.is_valid_sale, false) as is_valid_sale,
-    case
-        when orders.order_key is null then 'order_missing'
-        else orders.exclusion_reason
-    end as exclusion_reason,
-    orders.ordered_at_local,
-    orders.order_date_local
-from unioned
-left join orders
-    on
-        unioned.channel = orders.channel
-        and unioned.order_id = orders.order_id
-left join products
-    on unioned.sku_id = products.sku_id
+{{ replace_records_batch(
+    'current_lines',
+    '(select is_changed from products_changed)'
+    ~ ' or this_rows.order_key in (select order_key from order_keys_to_reprocess)',
+    record_key=record_key,
+    with_identity=true,
+) }}

@@ -5,6 +5,7 @@
     materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=record_key,
+    log_replaced_rows='receipt_id',
 ) }}
 
 with
