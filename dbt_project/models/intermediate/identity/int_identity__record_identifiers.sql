@@ -13,6 +13,7 @@
     materialized=records_materialization(),
     incremental_strategy='replace_records',
     unique_key=record_key,
+    log_replaced_rows=dbt.concat(['identity_type', "':'", 'identity_value']),
 ) }}
 
 with
