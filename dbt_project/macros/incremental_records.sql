@@ -345,6 +345,18 @@
 {%- endmacro %}
 
 {#-
+    The keys of the rows `model_name` (an incremental model configured with `log_replaced_rows`)
+    built, replaced or deleted after this model's watermark, as `row_key`: `key` is the SQL of
+    the key it logs (log_replaced_rows). The rows stamped later, and those it logged.
+-#}
+{% macro keys_rebuilt_since_watermark(model_name, key) -%}
+    select {{ key }} as row_key from {{ ref(model_name) }}
+    where processed_through_utc > {{ incremental_watermark() }}
+    union
+    select replaced.row_key from ({{ replaced_rows_since_watermark(model_name) }}) as replaced
+{%- endmacro %}
+
+{#-
     Stop when the log of `model_name` is incomplete after this model's watermark (a marker newer
     than it: `model_name` was rebuilt in full, or entries this model had yet to read expired):
     this model may hold rows that should be gone. A table that holds nothing has nothing to lose.

@@ -6,6 +6,7 @@
     any more is deleted. Regrouping all 24.5M record identifiers took 13 s of the 1M night.
 -#}
 {%- set record_key = ['identity_type', 'identity_value'] %}
+{%- set identifier_key = dbt.concat(['identity_type', "':'", 'identity_value']) %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
@@ -15,23 +16,14 @@
 with
 {%- if is_incremental() %}
 
-replaced_identifiers as (
+identifiers_to_count as (
 
     select
         {{ dbt.split_part('row_key', "':'", 1) }} as identity_type,
         {{ dbt.right('row_key', dbt.length('row_key') ~ ' - ' ~ dbt.position("':'", 'row_key')) }}
             as identity_value
-    from ({{ replaced_rows_since_watermark('int_identity__record_identifiers') }}) as replaced
-
-),
-
-identifiers_to_count as (
-
-    select identity_type, identity_value
-    from {{ ref('int_identity__record_identifiers') }}
-    where processed_through_utc > {{ incremental_watermark() }}
-    union
-    select identity_type, identity_value from replaced_identifiers
+    from ({{ keys_rebuilt_since_watermark('int_identity__record_identifiers', identifier_key) }})
+        as rebuilt
 
 ),
 {%- endif %}

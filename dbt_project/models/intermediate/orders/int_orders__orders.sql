@@ -4,9 +4,11 @@
     others are not, credits "buy online, pick up in store" (BOPIS) orders to the online channel
     and the pick-up store to fulfilment. Staging has already collapsed re-exports of one order.
 
-    Incremental by order: a night rebuilds the orders whose receipt, online order or lines
+    Incremental by order: a night derives again the orders whose receipt, online order or lines
     staging restaged or deleted (logged in audit.replaced_rows), whose customer was re-resolved,
-    and the online orders a changed receipt hands over, now or before.
+    and the online orders a changed receipt hands over, now or before; it replaces only those
+    that differ from the rows held, or are gone. An erasure restages every online order whose
+    status exports span an erased day: 196,000 at 1M customers, of which 10,500 changed.
 -#}
 {%- set record_key = 'order_key' %}
 {%- set ecom_record_id = dbt.concat(['platform', "':'", 'order_id']) %}
@@ -28,12 +30,8 @@ changed_records as (
         ('stg_ecom__orders', 'ecom_order', ecom_record_id),
         ('stg_ecom__order_lines', 'ecom_order', ecom_record_id),
     ] %}
-    select '{{ record_source }}' as record_source, {{ record_id }} as record_id
-    from {{ ref(staging_model) }}
-    where processed_through_utc > {{ incremental_watermark() }}
-    union
-    select '{{ record_source }}', replaced.row_key
-    from ({{ replaced_rows_since_watermark(staging_model) }}) as replaced
+    select '{{ record_source }}' as record_source, restaged.row_key as record_id
+    from ({{ keys_rebuilt_since_watermark(staging_model, record_id) }}) as restaged
     union
     {%- endfor %}
     select record_source, record_id from {{ ref('int_identity__record_customers') }}
@@ -46,13 +44,14 @@ changed_records as (
 
 ),
 
--- a receipt handing an online order over sets that order's fulfilment store and hand-over
 changed_receipt_ids as (
 
     select record_id as receipt_id from changed_records where record_source = 'pos_receipt'
 
 ),
 
+-- a receipt handing an online order over sets that order's fulfilment store and hand-over:
+-- the order it hands over now and the one it handed over before are rebuilt with it
 records_to_reprocess as (
 
     select record_source, record_id from changed_records
@@ -339,10 +338,45 @@ current_orders as (
 
 )
 
+{%- if is_incremental() %},
+
+-- the held rows of the orders derived again; the incremental branch runs on DuckDB only
+-- (records_materialization), whose `exclude` keeps the other columns in their order
+held_orders as (
+
+    select * exclude (processed_through_utc)
+    from {{ this }}
+    where
+        (record_source, record_id) in (
+            select record_source, record_id from records_to_reprocess
+        )
+
+),
+
+changed_orders as (
+
+    select * from current_orders
+    except
+    select * from held_orders
+
+),
+
+stale_order_keys as (
+
+    select order_key from changed_orders
+    union
+    (
+        select order_key from held_orders
+        except
+        select order_key from current_orders
+    )
+
+)
+{%- endif %}
+
 {{ replace_records_batch(
-    'current_orders',
-    '(this_rows.record_source, this_rows.record_id) in'
-    ~ ' (select record_source, record_id from records_to_reprocess)',
+    'changed_orders' if is_incremental() else 'current_orders',
+    'this_rows.order_key in (select order_key from stale_order_keys)',
     record_key=record_key,
     with_identity=true,
 ) }}

@@ -55,10 +55,8 @@ store_visits as (
 
 changed_order_keys as (
 
-    select order_key from {{ ref('fct_orders') }}
-    where processed_through_utc > {{ incremental_watermark() }}
-    union
-    select replaced.row_key from ({{ replaced_rows_since_watermark('fct_orders') }}) as replaced
+    select rebuilt.row_key as order_key
+    from ({{ keys_rebuilt_since_watermark('fct_orders', 'order_key') }}) as rebuilt
 
 ),
 {%- endif %}

@@ -8,8 +8,9 @@
     list changed.
 -#}
 {%- set record_key = 'order_line_key' %}
+{%- set online_record_id = dbt.concat(['platform', "':'", 'order_id']) %}
 {%- set pos_order_key = dbt.hash(dbt.concat(["'pos'", "':'", 'receipt_id'])) %}
-{%- set online_order_key = dbt.hash(dbt.concat(['platform', "':'", 'order_id'])) %}
+{%- set online_order_key = dbt.hash(online_record_id) %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
@@ -21,23 +22,15 @@ with
 
 order_keys_to_reprocess as (
 
-    select order_key from {{ ref('int_orders__orders') }}
-    where processed_through_utc > {{ incremental_watermark() }}
+    select rebuilt.row_key as order_key
+    from ({{ keys_rebuilt_since_watermark('int_orders__orders', 'order_key') }}) as rebuilt
+    {#- the staging models key a line by its order's record id: the receipt, or platform:order_id #}
     union
-    select replaced.row_key from ({{ replaced_rows_since_watermark('int_orders__orders') }}) as replaced
-    {#- the staging logs key a line by its order's record id: the receipt, or platform:order_id #}
-    {%- for staging_model, order_key, logged_order_key in [
-        ('stg_pos__receipt_lines', pos_order_key,
-            dbt.hash(dbt.concat(["'pos'", "':'", 'replaced.row_key']))),
-        ('stg_ecom__order_lines', online_order_key, dbt.hash('replaced.row_key')),
-    ] %}
+    select {{ dbt.hash(dbt.concat(["'pos'", "':'", 'restaged.row_key'])) }}
+    from ({{ keys_rebuilt_since_watermark('stg_pos__receipt_lines', 'receipt_id') }}) as restaged
     union
-    select {{ order_key }} from {{ ref(staging_model) }}
-    where processed_through_utc > {{ incremental_watermark() }}
-    union
-    select {{ logged_order_key }}
-    from ({{ replaced_rows_since_watermark(staging_model) }}) as replaced
-    {%- endfor %}
+    select {{ dbt.hash('restaged.row_key') }}
+    from ({{ keys_rebuilt_since_watermark('stg_ecom__order_lines', online_record_id) }}) as restaged
 
 ),
 

@@ -62,10 +62,8 @@ changed_refunds as (
 
 order_keys_to_reprocess as (
 
-    select order_key from {{ ref('int_orders__orders') }}
-    where processed_through_utc > {{ incremental_watermark() }}
-    union
-    select replaced.row_key from ({{ replaced_rows_since_watermark('int_orders__orders') }}) as replaced
+    select rebuilt.row_key as order_key
+    from ({{ keys_rebuilt_since_watermark('int_orders__orders', 'order_key') }}) as rebuilt
     union
     select order_key from changed_refunds
 
