@@ -338,9 +338,57 @@ journey_rows as (
         on sequenced.order_key = conversions.order_key
 
 )
+{%- if is_incremental() %},
 
-{{ replace_records_batch('journey_rows',
-    'this_rows.customer_id in (select customer_id from customers_to_rebuild)'
-    ~ ' or this_rows.journey_key in (select journey_key from closing_journeys)',
+-- the held rows of the journeys rebuilt; the incremental branch runs on DuckDB only
+-- (records_materialization), whose `exclude` keeps the other columns in their order
+held_journey_rows as (
+
+    select * exclude (processed_through_utc)
+    from {{ this }} as this_rows
+    where
+        this_rows.customer_id in (select customer_id from customers_to_rebuild)
+        or this_rows.journey_key in (select journey_key from closing_journeys)
+
+),
+
+-- a journey is replaced whole (its touches are numbered within it), and only if one of its
+-- rows differs from those held or it is gone: at 1M customers a night rebuilt 162,000
+-- journeys of which 101,000 changed, and the models built from this one follow the rest
+changed_journeys as (
+
+    select customer_id, journey_key from (
+        select * from journey_rows
+        except
+        select * from held_journey_rows
+    ) as appeared_or_changed
+
+    union
+
+    select customer_id, journey_key from (
+        select * from held_journey_rows
+        except
+        select * from journey_rows
+    ) as vanished_or_changed
+
+),
+
+changed_journey_rows as (
+
+    select journey_rows.*
+    from journey_rows
+    inner join changed_journeys
+        on
+            journey_rows.customer_id = changed_journeys.customer_id
+            and journey_rows.journey_key = changed_journeys.journey_key
+
+)
+{%- endif %}
+
+{{ replace_records_batch(
+    'changed_journey_rows' if is_incremental() else 'journey_rows',
+    '(this_rows.customer_id, this_rows.journey_key) in'
+    ~ ' (select customer_id, journey_key from changed_journeys)',
     with_identity=true,
-    record_key=record_key) }}
+    record_key=record_key,
+    held_rows='held_journey_rows') }}

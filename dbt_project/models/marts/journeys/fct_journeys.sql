@@ -3,12 +3,12 @@
     (a valid sale of an identified customer), non-converting journeys are a customer's touches
     in a lookback-day window that no conversion followed within the lookback. Paths in three
     transforms: every touch, consecutive repeats of a channel removed, first touch per channel.
-    Incremental by customer, following int_journeys__journey_touches: a night rebuilds the
-    journeys of the customers whose journey touches it rebuilt, of those who no longer have any,
-    and of those whose conversion moved to another sales channel (the one conversion field the
+    Incremental by journey, following int_journeys__journey_touches (which replaces only the
+    journeys that changed): a night rebuilds the journeys whose touches it rebuilt or removed,
+    and those whose conversion moved to another sales channel (the one conversion field the
     journey touches do not carry).
 -#}
-{%- set record_key = 'customer_id' %}
+{%- set record_key = 'journey_key' %}
 {{ config(
     materialized=records_materialization(),
     incremental_strategy='replace_records',
@@ -29,13 +29,16 @@ conversions as (
 ),
 {%- if is_incremental() %}
 
-customers_to_rebuild as (
+journeys_to_rebuild as (
 
-    {{ customers_with_rebuilt_journey_touches('all_journey_touches', 'journey_key') }}
+    select rebuilt.row_key as journey_key
+    from (
+        {{ keys_rebuilt_since_watermark('int_journeys__journey_touches', 'journey_key') }}
+    ) as rebuilt
 
     union
 
-    select this_rows.customer_id
+    select this_rows.journey_key
     from {{ this }} as this_rows
     inner join conversions
         on this_rows.order_key = conversions.order_key
@@ -47,8 +50,8 @@ journey_touches as (
 
     select all_journey_touches.*
     from all_journey_touches
-    inner join customers_to_rebuild
-        on all_journey_touches.customer_id = customers_to_rebuild.customer_id
+    inner join journeys_to_rebuild
+        on all_journey_touches.journey_key = journeys_to_rebuild.journey_key
 
 ),
 {%- else %}
@@ -169,6 +172,6 @@ journey_rows as (
 )
 
 {{ replace_records_batch('journey_rows',
-    'this_rows.customer_id in (select customer_id from customers_to_rebuild)',
+    'this_rows.journey_key in (select journey_key from journeys_to_rebuild)',
     with_identity=true,
     record_key=record_key) }}
