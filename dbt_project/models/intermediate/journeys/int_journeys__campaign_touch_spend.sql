@@ -149,19 +149,35 @@ opted_out_touches as (
 
 ),
 
-recent_buyer_touches as (
+-- each identified touch with its campaign's category first, then its customer's order lines:
+-- joined in one step, DuckDB paired the order lines with every campaign of their category
+-- (12.9M rows at 1M customers) before it matched the touches: the model took 9.1 CPU-seconds,
+-- now 7.8
+promoted_touches as (
 
-    select distinct campaign_touches.touchpoint_key
+    select
+        campaign_touches.touchpoint_key,
+        campaign_touches.customer_id,
+        campaign_touches.touched_at_local,
+        campaigns.promoted_category
     from campaign_touches
     inner join campaigns
         on campaign_touches.campaign_id = campaigns.campaign_id
+    where campaign_touches.customer_id is not null
+
+),
+
+recent_buyer_touches as (
+
+    select distinct promoted_touches.touchpoint_key
+    from promoted_touches
     inner join order_lines
         on
-            campaign_touches.customer_id = order_lines.customer_id
-            and campaigns.promoted_category = order_lines.category
+            promoted_touches.customer_id = order_lines.customer_id
+            and promoted_touches.promoted_category = order_lines.category
             and order_lines.is_valid_sale
-            and campaign_touches.touched_at_local > order_lines.ordered_at_local
-            and {{ dbt.dateadd('day', -recent_days, 'campaign_touches.touched_at_local') }}
+            and promoted_touches.touched_at_local > order_lines.ordered_at_local
+            and {{ dbt.dateadd('day', -recent_days, 'promoted_touches.touched_at_local') }}
             <= order_lines.ordered_at_local
 
 ),

@@ -379,4 +379,5 @@ stale_order_keys as (
     'this_rows.order_key in (select order_key from stale_order_keys)',
     record_key=record_key,
     with_identity=true,
+    held_rows='held_orders',
 ) }}
