@@ -354,7 +354,7 @@ held_journey_rows as (
 
 -- a journey is replaced whole (its touches are numbered within it), and only if one of its
 -- rows differs from those held or it is gone: at 1M customers a night rebuilt 162,000
--- journeys of which 101,000 changed, and the models built from this one follow the rest
+-- journeys of which 101,000 changed, and the models built from this one rebuild only those
 changed_journeys as (
 
     select customer_id, journey_key from (
